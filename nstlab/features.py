@@ -1,0 +1,67 @@
+"""Feature extraction: an image in, ``{layer name: activations}`` out.
+
+>>> extractor = FeatureExtractor(["block1_conv1", "block4_conv2"])
+>>> features = extractor(image)          # image: (H, W, 3) or (1, H, W, 3) in [0, 1]
+>>> features["block4_conv2"].shape       # (1, H/8, W/8, 512)
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from nstlab import backbones
+
+
+class FeatureExtractor:
+    """Activations of chosen VGG layers for images in nstlab's pixel convention.
+
+    Parameters
+    ----------
+    layers : list of str
+        Keras layer names such as ``"block4_conv2"`` (post-ReLU; ``relu4_2`` in the papers).
+        The network is cut after the deepest one, so asking only for shallow layers is fast.
+    backbone : "vgg16" (default, offline) or "vgg19" (ImageNet, downloaded once).
+    pooling : "max" (default) or "avg".
+    weights : "pretrained" (default) or None for random weights (for tests and teaching).
+
+    Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
+    pixels in [0, 1] preprocesses it (:func:`nstlab.backbones.preprocess`) and returns a dict
+    from layer name to a ``(B, h, w, channels)`` tensor.
+    """
+
+    def __init__(self, layers, backbone: str = "vgg16", *, pooling: str = "max",
+                 weights: str | None = "pretrained"):
+        self.layers = backbones.check_layers(layers, backbone)
+        if not self.layers:
+            raise backbones.BackboneError("a feature extractor needs at least one layer")
+        self.backbone = backbone
+        all_layers = backbones.layer_names(backbone)
+        self.deepest = max(self.layers, key=all_layers.index)
+        self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights)
+        built = all_layers[: all_layers.index(self.deepest) + 1]
+        self._output_index = {name: built.index(name) for name in self.layers}
+
+    @property
+    def min_size(self) -> int:
+        """The smallest image side the deepest layer can take (each pooling halves it)."""
+        return backbones.min_input_size(self.deepest)
+
+    def check_size(self, height: int, width: int) -> None:
+        """Raise a clear error if an image is too small for the deepest layer."""
+        if min(height, width) < self.min_size:
+            raise backbones.BackboneError(
+                f"image of {height}x{width} px is too small for layer {self.deepest} "
+                f"(needs at least {self.min_size} px on each side); use a larger size"
+            )
+
+    def __call__(self, images) -> dict[str, tf.Tensor]:
+        images = tf.convert_to_tensor(images, dtype=tf.float32)
+        if images.shape.rank == 3:
+            images = images[tf.newaxis]
+        outputs = self.model(backbones.preprocess(images), training=False)
+        if not isinstance(outputs, list | tuple):  # Keras unwraps a model with one output
+            outputs = [outputs]
+        return {name: outputs[index] for name, index in self._output_index.items()}
+
+    def __repr__(self) -> str:
+        return f"FeatureExtractor(layers={self.layers!r}, backbone={self.backbone!r})"

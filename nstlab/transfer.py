@@ -1,0 +1,201 @@
+"""``nstlab.stylize``: neural style transfer in one call.
+
+>>> result = nstlab.stylize("photo.jpg", "starry_night.jpg", size=256)
+>>> result.image          # (H, W, 3) float32 in [0, 1]
+>>> result.history.total  # the loss at every step
+>>> result.save("out.png")
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nstlab import losses
+from nstlab.history import History
+from nstlab.images import load_image, resize_image, save_image
+from nstlab.optimize import ADAM_LEARNING_RATE, LBFGS_HISTORY, STOP_COMPLETED, optimize_pixels
+
+INITS = ("content", "noise", "style")
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`stylize`.
+
+    Attributes
+    ----------
+    image : np.ndarray
+        The stylized image, (H, W, 3) float32 in [0, 1].
+    history : History
+        Per-step total, per-layer and TV losses, and times.
+    stop_reason : str
+        ``"completed"``, ``"stopped by callback"``, ``"interrupted"`` or ``"non-finite loss"``.
+    settings : dict
+        The options the run used (for the record and to repeat it).
+    """
+
+    image: np.ndarray
+    history: History
+    stop_reason: str = STOP_COMPLETED
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def completed(self) -> bool:
+        """True when the run did all its steps (or a callback stopped it on purpose)."""
+        return self.stop_reason in (STOP_COMPLETED, "stopped by callback")
+
+    def save(self, path) -> Path:
+        """Save the image (PNG, JPEG, ... by suffix), atomically; returns the path."""
+        return save_image(self.image, path)
+
+    def __repr__(self) -> str:
+        height, width = self.image.shape[:2]
+        return (f"Result(image {height}x{width}, {len(self.history)} steps, "
+                f"stop_reason={self.stop_reason!r})")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and TensorFlow with one number."""
+    import keras
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+
+def initial_image(init, content: np.ndarray, style: np.ndarray, seed: int) -> np.ndarray:
+    """The image optimisation starts from, with the content image's size.
+
+    ``"content"`` (a copy of the content image: fastest, keeps the layout), ``"noise"``
+    (uniform white noise, as in Gatys et al.), ``"style"`` (the style image resized), or an
+    image of your own (resized to the content's size).
+    """
+    height, width = content.shape[:2]
+    if isinstance(init, str):
+        if init == "content":
+            return content.copy()
+        if init == "noise":
+            rng = np.random.default_rng(seed)
+            return rng.uniform(0.0, 1.0, size=content.shape).astype(np.float32)
+        if init == "style":
+            return resize_image(style, (height, width))
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)} or an image")
+    return resize_image(load_image(init), (height, width))
+
+
+def stylize(
+    content,
+    style,
+    *,
+    size: int | None = 512,
+    steps: int | None = None,
+    optimizer: str = "lbfgs",
+    backbone: str = "vgg16",
+    content_layers=None,
+    style_layers=None,
+    style_layer_weights=None,
+    content_weight: float = losses.DEFAULT_CONTENT_WEIGHT,
+    style_weight: float = losses.DEFAULT_STYLE_WEIGHT,
+    tv_weight: float = losses.DEFAULT_TV_WEIGHT,
+    init="content",
+    seed: int = 0,
+    progress: bool = True,
+    callbacks=(),
+    learning_rate: float = ADAM_LEARNING_RATE,
+    lbfgs_history: int = LBFGS_HISTORY,
+    style_scale: float = 1.0,
+    style_blend_weights=None,
+    pooling: str = "max",
+) -> Result:
+    """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
+
+    Parameters
+    ----------
+    content : path, PIL image or array
+        The photo whose arrangement is kept.
+    style : path, PIL image, array, or a list of them
+        The painting whose textures and colours are copied. Several styles are mixed with
+        ``style_blend_weights``.
+    size : int or None
+        Longest side of the result in pixels (the content is resized to it); ``None`` keeps
+        the content's size. The style image is resized to ``size * style_scale``.
+    steps : int, optional
+        Optimisation steps; default 200 for L-BFGS, 1000 for Adam.
+    optimizer : "lbfgs" (default) or "adam"
+    backbone : "vgg16" (default, offline) or "vgg19" (ImageNet, downloaded once)
+    content_layers, style_layers : list of str, optional
+        Keras layer names; defaults ``["block4_conv2"]`` and ``block1_conv1 ... block5_conv1``.
+    style_layer_weights : list or dict, optional
+        Relative weight of each style layer (normalised to sum to 1; default equal).
+    content_weight, style_weight, tv_weight : float
+        alpha, beta and the total-variation weight; see :mod:`nstlab.losses` for the
+        convention. Raise ``style_weight`` for more style, ``tv_weight`` for smoother images.
+    init : "content", "noise", "style" or an image
+        Where optimisation starts.
+    seed : int
+        Seeds Python, NumPy and TensorFlow: the same seed gives the same image on a CPU.
+    progress : bool
+        Show a progress bar.
+    callbacks : list of callables
+        Called after each step with a :class:`nstlab.optimize.StepInfo`; return ``True``
+        to stop early.
+    learning_rate : float
+        Adam's step size (default 0.02, as in the TensorFlow tutorial).
+    lbfgs_history : int
+        L-BFGS memory (number of recent gradient pairs).
+    style_scale : float
+        Size of the style image relative to ``size``: smaller gives finer brush strokes.
+    style_blend_weights : list of float, optional
+        One weight per style image.
+    pooling : "max" or "avg"
+
+    Returns
+    -------
+    Result
+        ``.image`` (H, W, 3) float32 in [0, 1], ``.history``, ``.stop_reason``, ``.save()``.
+        An interrupted run (Ctrl-C) or one whose loss turned non-finite still returns the
+        last good image, with ``stop_reason`` saying so.
+    """
+    settings = {
+        "size": size, "steps": steps, "optimizer": optimizer, "backbone": backbone,
+        "content_layers": content_layers, "style_layers": style_layers,
+        "style_layer_weights": style_layer_weights, "content_weight": content_weight,
+        "style_weight": style_weight, "tv_weight": tv_weight,
+        "init": init if isinstance(init, str) else "image", "seed": seed,
+        "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
+        "style_scale": style_scale, "style_blend_weights": style_blend_weights,
+        "pooling": pooling,
+    }
+    if size is not None and (int(size) != size or size < 1):
+        raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
+    if not (np.isfinite(style_scale) and style_scale > 0):
+        raise ValueError(f"style_scale must be a positive number, got {style_scale!r}")
+    seed_everything(seed)
+    content_image = load_image(content, max_size=size)
+    style_size = None if size is None else max(1, round(size * style_scale))
+    styles = style if isinstance(style, list | tuple) else [style]
+    style_images = [load_image(s, max_size=style_size) for s in styles]
+
+    objective = losses.Objective(
+        content_image,
+        style_images,
+        backbone=backbone,
+        content_layers=content_layers,
+        style_layers=style_layers,
+        style_layer_weights=style_layer_weights,
+        content_weight=content_weight,
+        style_weight=style_weight,
+        tv_weight=tv_weight,
+        style_blend_weights=style_blend_weights,
+        pooling=pooling,
+    )
+    start = initial_image(init, content_image, style_images[0], seed)
+    image, history, stop_reason = optimize_pixels(
+        objective, start, steps=steps, optimizer=optimizer, learning_rate=learning_rate,
+        lbfgs_history=lbfgs_history, callbacks=callbacks, progress=progress,
+    )
+    return Result(image=image, history=history, stop_reason=stop_reason, settings=settings)
