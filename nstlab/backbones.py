@@ -205,7 +205,7 @@ def read_vgg19_weights() -> dict:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pretrained_weights(backbone: str = "vgg16") -> dict:
     """The pretrained ``{layer: (kernel, bias)}`` of a backbone, read once per process."""
     get_spec(backbone)

@@ -50,7 +50,7 @@ class FeatureExtractor:
         """Raise a clear error if an image is too small for the deepest layer."""
         if min(height, width) < self.min_size:
             raise backbones.BackboneError(
-                f"image of {height}x{width} px is too small for layer {self.deepest} "
+                f"image of {height}x{width} px is too small for {self.deepest} "
                 f"(needs at least {self.min_size} px on each side); use a larger size"
             )
 
