@@ -1,0 +1,18 @@
+"""Automatic checks for the exercises in the nstlab notebooks.
+
+Each exercise cell is followed by a check cell such as
+``nstlab.checks.check_gram_matrix(gram_matrix)``. A check
+
+* prints a green tick when your answer is right;
+* prints "not done yet" when the function still raises ``NotImplementedError``
+  (so *Run All* on a fresh exercise notebook goes to the end);
+* says what is wrong (shape, values, a hint) when the answer is not right yet.
+
+Checks return ``True`` or ``False``. With ``NSTLAB_STRICT_CHECKS=1`` (set by the tests) a
+wrong answer raises :class:`CheckFailed` instead of printing, so a broken reference
+solution fails the notebook tests; "not done yet" never raises.
+"""
+
+from nstlab.checks._base import CheckFailed, exercise_check, expect
+
+__all__ = ["CheckFailed", "exercise_check", "expect"]
