@@ -48,7 +48,7 @@ _FLOAT_TOLERANCE = 1e-3
 _ARRAY_NAME = "array input"
 _CORRUPT = "file is truncated or corrupt"
 
-_SAVE_FORMATS = {
+SAVE_FORMATS = {
     ".png": ("PNG", {}),
     ".jpg": ("JPEG", {"quality": 95}),
     ".jpeg": ("JPEG", {"quality": 95}),
@@ -249,8 +249,8 @@ def save_image(image: Any, path: str | os.PathLike) -> Path:
     target = Path(path)
     name = os.fspath(path)
     suffix = target.suffix.lower()
-    if suffix not in _SAVE_FORMATS:
-        known = ", ".join(_SAVE_FORMATS)
+    if suffix not in SAVE_FORMATS:
+        known = ", ".join(SAVE_FORMATS)
         raise ImageError(f"cannot write '{name}': unknown image suffix {suffix!r} (use {known})")
     folder = target.parent
     if not folder.is_dir():
@@ -260,7 +260,7 @@ def save_image(image: Any, path: str | os.PathLike) -> Path:
         raise ImageError(f"cannot write '{name}': it is a directory")
 
     pil_image = Image.fromarray(to_uint8(image))
-    image_format, options = _SAVE_FORMATS[suffix]
+    image_format, options = SAVE_FORMATS[suffix]
     _write_atomically(target, name, lambda file: pil_image.save(file, image_format, **options))
     return target
 

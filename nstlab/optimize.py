@@ -89,8 +89,8 @@ class _Run:
         total = float(total)
         elapsed = self.time_offset + time.perf_counter() - self.start
         self.history.append(parts, total, elapsed)
-        self.bar.update(1)
         self.bar.set_postfix_str(f"loss={total:.4g}", refresh=False)
+        self.bar.update(1)
         info = StepInfo(self.step, total, parts, elapsed, get_image)
         stop = False
         for callback in self.callbacks:

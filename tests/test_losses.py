@@ -84,7 +84,7 @@ def test_objective_gradient_is_finite_and_nonzero(objective, photo_64):
 
 
 def test_weights_scale_their_parts(photo_64, starry_64):
-    base = nstlab.Objective(photo_64, starry_64).evaluate(photo_64[::-1])
+    base = nstlab.Objective(photo_64, starry_64, style_weight=1.0).evaluate(photo_64[::-1])
     doubled = nstlab.Objective(photo_64, starry_64, style_weight=2.0, tv_weight=0.0)
     scaled = doubled.evaluate(photo_64[::-1])
     assert scaled["style/block3_conv1"] == pytest.approx(2 * base["style/block3_conv1"], rel=1e-4)
