@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -224,8 +225,11 @@ def _run(args) -> int:
     device = {"cpu": "/CPU:0", "gpu": "/GPU:0"}.get(args.device)
     if device == "/GPU:0" and not tf.config.list_physical_devices("GPU"):
         raise UsageError("--device gpu: TensorFlow sees no GPU on this machine")
+    placement = tf.device(device) if device else contextlib.nullcontext()
     try:
-        with tf.device(device) if device else contextlib.nullcontext():
+        with warnings.catch_warnings(), placement:
+            # The command prints its own message about a non-finite loss.
+            warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)
             result = nstlab.stylize(
                 content, styles, size=None, steps=args.steps, optimizer=args.optimizer,
                 backbone=args.backbone, content_layers=args.content_layers,

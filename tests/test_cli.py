@@ -1,0 +1,126 @@
+"""The `nstlab` command: demo, clear errors before any work, and never losing a result."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from nstlab.cli import main
+from nstlab.images import load_image, save_image
+
+
+def run_cli(*args, timeout=300):
+    """Run `python -m nstlab ARGS` in a subprocess; returns the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "nstlab", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, photo_64, starry_64):
+    folder = tmp_path_factory.mktemp("inputs")
+    return save_image(photo_64, folder / "photo.png"), save_image(starry_64, folder / "style.jpg")
+
+
+def test_help_lists_options_and_examples(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stylize", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--size", "--steps", "--optimizer", "--style-weight", "--save-every",
+                   "--history", "--overwrite", "--device", "examples:"):
+        assert option in text
+
+
+def test_demo_writes_a_stylized_photo(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["demo", "-o", str(out), "--size", "48", "--steps", "3", "--quiet"]) == 0
+    image = load_image(out)
+    assert max(image.shape[:2]) == 48 and image.std() > 0.05
+
+
+def test_stylize_writes_output_and_history(tmp_path, pair):
+    out, history = tmp_path / "out.png", tmp_path / "history.json"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "48", "--steps", "4",
+                 "--history", str(history), "--save-every", "2", "--quiet"])
+    assert code == 0
+    assert load_image(out).shape[:2] == load_image(pair[0], max_size=48).shape[:2]
+    assert (tmp_path / "out_0002.png").exists() and (tmp_path / "out_0004.png").exists()
+    record = json.loads(history.read_text())
+    assert len(record["history"]["total"]) == 4
+    assert set(record["history"]["style"]) == {f"block{i}_conv1" for i in range(1, 6)}
+    assert record["stop_reason"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda p, t: ["stylize", t / "missing.jpg", p[1], "-o", t / "o.png"], "missing.jpg"),
+        (lambda p, t: ["stylize", p[0], p[1], "-o", t / "nodir" / "o.png"], "does not exist"),
+        (lambda p, t: ["stylize", p[0], p[1], "-o", t / "o.xyz"], "needs an image suffix"),
+        (lambda p, t: ["stylize", p[0], p[1], "-o", t / "o.png", "--style-layers", "block9_conv1"],
+         "unknown layer 'block9_conv1'"),
+        (lambda p, t: ["stylize", p[0], p[1], "-o", t / "o.png", "--size", "8"], "too small"),
+        (lambda p, t: ["stylize", p[0], p[1], p[1], "-o", t / "o.png",
+                       "--style-blend-weights", "1"], "2 style images"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(make_args, message, pair, tmp_path, capsys):
+    code = main([str(a) for a in make_args(pair, tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in err and err.startswith("nstlab: error:") and "\n" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_existing_output_is_not_overwritten(tmp_path, pair, capsys):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"precious")
+    assert main(["stylize", *map(str, pair), "-o", str(out), "--steps", "1"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"
+
+
+def test_usage_errors_have_no_traceback(tmp_path):
+    text_file = tmp_path / "notes.jpg"
+    text_file.write_text("not an image")
+    result = run_cli("stylize", text_file, text_file, "-o", tmp_path / "o.png")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "notes.jpg" in result.stderr
+
+
+def test_non_finite_loss_keeps_the_last_good_image_and_exits_1(tmp_path, pair, capsys):
+    out = tmp_path / "out.png"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "5",
+                 "--optimizer", "adam", "--style-weight", "1e39", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "NaN or infinite" in err and "--style-weight" in err
+    partial = tmp_path / "out.partial.png"
+    assert not out.exists() and partial.exists()
+    assert np.all(np.isfinite(load_image(partial)))
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair):
+    out = tmp_path / "out.png"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nstlab", "stylize", *map(str, pair), "-o", str(out),
+         "--size", "48", "--steps", "5000", "--save-every", "1", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (tmp_path / "out_0003.png").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.2)
+    os.kill(process.pid, sig)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == code, err
+    partial = tmp_path / "out.partial.png"
+    assert str(partial) in err
+    assert load_image(partial).shape[:2] == load_image(pair[0], max_size=48).shape[:2]
+    assert not out.exists()
+    assert "Traceback" not in err
