@@ -1,6 +1,7 @@
 """Test configuration shared by the unit tests (tests/) and the notebooks run by nbval.
 
 - Quick mode (``NSTLAB_QUICK=1``): notebooks pick tiny images and few steps.
+- Strict checks (``NSTLAB_STRICT_CHECKS=1``): an exercise check that rejects an answer raises.
 - Matplotlib draws off screen (Agg).
 - The painting cache (``NSTLAB_DATA_DIR``) is a temporary folder seeded from
   ``../shared/images`` (or ``$NSTLAB_SHARED_DIR/images``), so nothing is downloaded.
@@ -23,6 +24,8 @@ def shared_images_dir() -> Path:
 
 def pytest_configure(config):
     os.environ.setdefault("NSTLAB_QUICK", "1")
+    # A wrong reference solution must fail the notebook tests, not just print.
+    os.environ.setdefault("NSTLAB_STRICT_CHECKS", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "NSTLAB_DATA_DIR" not in os.environ:

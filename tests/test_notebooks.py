@@ -1,0 +1,86 @@
+"""The notebooks: committed clean, enough exercises, and student copies that run to the end.
+
+The source notebooks themselves are run by nbval (``pytest --nbval-lax notebooks``).
+"""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nstlab.exercises import BEGIN, count_exercises, make_student_copies
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+
+
+def test_the_collection_is_there():
+    names = [path.stem for path in NOTEBOOKS]
+    assert [name[:2] for name in names] == [f"{i:02d}" for i in range(len(names))]
+    assert len(names) >= 8
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs_and_with_clean_metadata(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert set(notebook.metadata) <= ALLOWED_NOTEBOOK_METADATA
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a cell has outputs"
+            assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
+        assert not set(cell.metadata) - {"tags"}, f"{path.name}: cell metadata {cell.metadata}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_structure_title_setup_summary(path):
+    notebook = nbformat.read(path, as_version=4)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "nstlab.setup_notebook(" in code
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown").lower()
+    assert "summary" in markdown
+
+
+def test_enough_exercises_each_followed_by_a_check():
+    total = 0
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        count = count_exercises(notebook)
+        if not path.stem.startswith("00"):
+            assert count >= 2, f"{path.name} has {count} exercises"
+        cells = notebook.cells
+        for index, cell in enumerate(cells):
+            if cell.cell_type == "code" and BEGIN in cell.source:
+                following = [c for c in cells[index + 1:] if c.cell_type == "code"][:1]
+                assert following and "nstlab.checks.check_" in following[0].source, (
+                    f"{path.name}: exercise in cell {index} is not followed by a check cell")
+        total += count
+    assert total >= 12
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    make_student_copies(out, NOTEBOOKS[0].parent)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_copy_runs_to_the_end(path, student_dir):
+    """Run All on a fresh exercise notebook must not crash (quick mode)."""
+    from nbclient import NotebookClient
+
+    student = nbformat.read(student_dir / path.name, as_version=4)
+    assert count_exercises(student) == 0
+    client = NotebookClient(student, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    assert os.environ.get("NSTLAB_QUICK") == "1"
+    client.execute()
+    outputs = "".join(
+        output.get("text", "") for cell in student.cells if cell.cell_type == "code"
+        for output in cell.outputs)
+    if count_exercises(nbformat.read(path, as_version=4)):
+        assert "not done yet" in outputs
