@@ -39,12 +39,20 @@ _EXPORTS = {
     "stylize": "transfer",
     "Result": "transfer",
     "seed_everything": "transfer",
+    "setup_notebook": "notebook",
+}
+
+_SUBMODULES = {
+    "backbones", "checks", "cli", "color", "data", "exercises", "features", "history", "images",
+    "live", "losses", "notebook", "optimize", "reconstruct", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name):
+    if name in _SUBMODULES:  # nstlab.viz, nstlab.data, ... without a separate import
+        return _importlib.import_module(f"nstlab.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'nstlab' has no attribute {name!r}")
@@ -54,4 +62,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

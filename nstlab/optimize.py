@@ -138,15 +138,11 @@ def _run_adam(run: _Run, image: tf.Variable, learning_rate: float) -> None:
             return
 
 
-class _StopLBFGS(Exception):
-    pass
+def make_loss_and_gradient(objective, shape):
+    """A compiled function: pixels of ``shape`` -> (total, parts, gradient of total).
 
-
-def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
-    from scipy.optimize import Bounds, minimize
-
-    shape = tuple(image.shape)
-    objective = run.objective
+    This is the whole computation of one step; L-BFGS calls it, and the benchmarks time it.
+    """
 
     @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
     def loss_and_gradient(pixels):
@@ -155,6 +151,18 @@ def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
             total, parts = objective(pixels)
         return total, parts, tape.gradient(total, pixels)
 
+    return loss_and_gradient
+
+
+class _StopLBFGS(Exception):
+    pass
+
+
+def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
+    from scipy.optimize import Bounds, minimize
+
+    shape = tuple(image.shape)
+    loss_and_gradient = make_loss_and_gradient(run.objective, shape)
     best = {"loss": np.inf, "x": None}
     last = {"x": None, "total": None, "parts": None}
 

@@ -1,0 +1,106 @@
+"""Seconds to a good image: nstlab's default against the TensorFlow tutorial's loop.
+
+Both minimise the same objective (nstlab's losses and default weights). The reference is
+written the way the TensorFlow tutorial (tensorflow/docs, style_transfer.ipynb) writes its
+loop: Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1), a ``tf.function`` train step,
+clip to [0, 1], start from the content image. Its loss after ``--reference-steps`` steps is
+the target; then nstlab's default (``nstlab.stylize`` settings) runs until it reaches that
+loss. Times include compilation for both.
+
+    python benchmarks/convergence.py --size 256 --reference-steps 300
+    python benchmarks/convergence.py --json --content photo.jpg --style painting.jpg
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def reference_loop(objective, content, steps: int):
+    """The TensorFlow tutorial's optimisation, on ``objective``; returns (loss, seconds)."""
+    import tensorflow as tf
+
+    start = time.perf_counter()
+    image = tf.Variable(content[None])
+    optimizer = tf.keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
+
+    @tf.function()
+    def train_step(image):
+        with tf.GradientTape() as tape:
+            loss, _ = objective(image)
+        grad = tape.gradient(loss, image)
+        optimizer.apply_gradients([(grad, image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))
+
+    for _ in range(steps):
+        train_step(image)
+    final_loss = float(objective(image)[0])
+    return final_loss, time.perf_counter() - start
+
+
+def nstlab_until(content, style, target: float, size: int, max_steps: int):
+    """nstlab's defaults, stopped when the loss reaches ``target``; returns (steps, seconds)."""
+    import nstlab
+
+    reached = []
+
+    def stop_at_target(info):
+        if info.total <= target:
+            reached.append(info.step)
+            return True
+        return False
+
+    start = time.perf_counter()
+    result = nstlab.stylize(content, style, size=size, steps=max_steps, progress=False,
+                            callbacks=[stop_at_target])
+    seconds = time.perf_counter() - start
+    return (reached[0] if reached else None), seconds, result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--content", default=None, help="content image (default: grace_hopper)")
+    parser.add_argument("--style", default=None, help="style image (default: starry_night)")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--reference-steps", type=int, default=300)
+    parser.add_argument("--max-steps", type=int, default=1000)
+    parser.add_argument("--save", default=None, metavar="PREFIX",
+                        help="save both images as PREFIX_reference.png / PREFIX_nstlab.png")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    import nstlab
+    from nstlab import data
+
+    content = nstlab.load_image(args.content or data.photo_path(), max_size=args.size)
+    style_source = args.style or data.fetch_painting("starry_night")
+    style = nstlab.load_image(style_source, max_size=args.size)
+    nstlab.seed_everything(0)
+    objective = nstlab.Objective(content, style)
+    target, reference_seconds = reference_loop(objective, content, args.reference_steps)
+    steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
+                                                 args.max_steps)
+    summary = {
+        "size": list(content.shape[:2]), "reference_steps": args.reference_steps,
+        "target_loss": target, "reference_seconds": reference_seconds,
+        "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
+        "nstlab_reached_target": steps is not None,
+        "speedup": reference_seconds / nstlab_seconds if steps is not None else None,
+    }
+    if args.save:
+        result.save(f"{args.save}_nstlab.png")
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:22s} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
