@@ -61,6 +61,22 @@ def nstlab_until(content, style, target: float, size: int, max_steps: int):
     return (reached[0] if reached else None), seconds, result
 
 
+def default_style(size: int):
+    """Starry Night from the cache, seeded from ../shared/images if needed; else a generated one."""
+    from pathlib import Path
+
+    import nstlab
+    from nstlab import data
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "images"
+    try:
+        return nstlab.load_image(data.fetch_painting("starry_night"), max_size=size), "starry_night"
+    except data.DataUnavailableError:
+        if shared.is_dir() and data.seed_cache_from(shared):
+            return default_style(size)
+        return data.generated_style("swirl", size), "swirl (generated; Starry Night unavailable)"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--content", default=None, help="content image (default: grace_hopper)")
@@ -78,15 +94,18 @@ def main(argv=None) -> int:
     from nstlab import data
 
     content = nstlab.load_image(args.content or data.photo_path(), max_size=args.size)
-    style_source = args.style or data.fetch_painting("starry_night")
-    style = nstlab.load_image(style_source, max_size=args.size)
+    if args.style:
+        style, style_name = nstlab.load_image(args.style, max_size=args.size), args.style
+    else:
+        style, style_name = default_style(args.size)
     nstlab.seed_everything(0)
     objective = nstlab.Objective(content, style)
     target, reference_seconds = reference_loop(objective, content, args.reference_steps)
     steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
                                                  args.max_steps)
     summary = {
-        "size": list(content.shape[:2]), "reference_steps": args.reference_steps,
+        "size": list(content.shape[:2]), "style": style_name,
+        "reference_steps": args.reference_steps,
         "target_loss": target, "reference_seconds": reference_seconds,
         "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
         "nstlab_reached_target": steps is not None,

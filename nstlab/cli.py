@@ -179,19 +179,21 @@ def _load_inputs(args):
         styles = [data.generated_style(args.style, size=args.size, seed=args.seed)]
     else:
         content = images.load_image(args.content, max_size=args.size)
-        style_size = max(1, round(args.size * args.style_scale))
-        styles = [images.load_image(path, max_size=style_size) for path in args.styles]
+        styles = [images.load_image(path) for path in args.styles]
         if args.style_blend_weights is not None and len(args.style_blend_weights) != len(styles):
             raise UsageError(f"--style-blend-weights got {len(args.style_blend_weights)} "
                              f"weights for {len(styles)} style images")
     deepest = max(list(args.content_layers or []) + list(args.style_layers or DEFAULT_STYLE_LAYERS),
                   key=backbones.layer_names(args.backbone).index)
     needed = backbones.min_input_size(deepest)
-    for name, image in [("content", content)] + [("style", s) for s in styles]:
-        if min(image.shape[:2]) < needed:
+    style_size = max(1, round(args.size * getattr(args, "style_scale", 1.0)))
+    shapes = [("content", content.shape[:2])] + [
+        ("style", images.fit_within(*s.shape[:2], style_size)) for s in styles]
+    for name, (height, width) in shapes:
+        if min(height, width) < needed:
             raise UsageError(
-                f"{name} image is {image.shape[0]}x{image.shape[1]} px after resizing, too small "
-                f"for layer {deepest} (needs {needed} px per side); use a larger --size")
+                f"{name} image is {height}x{width} px after resizing, too small for layer "
+                f"{deepest} (needs {needed} px per side); use a larger --size")
     return content, styles
 
 
@@ -231,17 +233,18 @@ def _run(args) -> int:
             # The command prints its own message about a non-finite loss.
             warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)
             result = nstlab.stylize(
-                content, styles, size=None, steps=args.steps, optimizer=args.optimizer,
+                content, styles, size=args.size, steps=args.steps, optimizer=args.optimizer,
                 backbone=args.backbone, content_layers=args.content_layers,
                 style_layers=args.style_layers, content_weight=args.content_weight,
                 style_weight=args.style_weight, tv_weight=args.tv_weight, init=args.init,
                 seed=args.seed, progress=not args.quiet, callbacks=callbacks,
-                style_blend_weights=getattr(args, "style_blend_weights", None))
+                style_blend_weights=getattr(args, "style_blend_weights", None),
+                style_scale=getattr(args, "style_scale", 1.0))
     finally:
         signal.signal(signal.SIGTERM, previous)
 
     if args.history:
-        record = {"settings": {**result.settings, "size": args.size},
+        record = {"settings": result.settings,
                   "stop_reason": result.stop_reason, "history": result.history.to_dict()}
         _write_json_atomically(Path(args.history), record)
     if result.stop_reason in (STOP_INTERRUPTED, STOP_NON_FINITE):

@@ -46,7 +46,7 @@ class StepInfo:
 
     Attributes
     ----------
-    step : the step number, from 1.
+    step : the step number, from 1 (continuing the history when one is passed in).
     total : the total loss at this step.
     parts : ``{"content/<layer>": ..., "style/<layer>": ..., "tv": ...}`` as floats.
     elapsed : seconds since the run started.
@@ -77,7 +77,9 @@ class _Run:
         self.callbacks = list(callbacks)
         self.start = time.perf_counter()
         self.time_offset = history.time[-1] if len(history) else 0.0
-        self.step = 0
+        # Step numbers continue an existing history (coarse-to-fine levels, resumed runs).
+        self.first_step = len(history)
+        self.step = self.first_step
         self.stop_reason = STOP_COMPLETED
         self.bar = tqdm(total=steps, desc=description, unit="step", disable=not progress,
                         leave=True)
@@ -97,7 +99,7 @@ class _Run:
             stop = bool(callback(info)) or stop
         if stop:
             self.stop_reason = STOP_CALLBACK
-        return stop or self.step >= self.steps
+        return stop or self.step - self.first_step >= self.steps
 
     def close(self) -> None:
         self.bar.close()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,30 @@ from nstlab.images import load_image, resize_image, save_image
 from nstlab.optimize import ADAM_LEARNING_RATE, LBFGS_HISTORY, STOP_COMPLETED, optimize_pixels
 
 INITS = ("content", "noise", "style")
+# Coarse-to-fine: results larger than this start at this size and are refined upwards.
+COARSE_SIZE = 256
+
+
+def scale_schedule(size: int, scales="auto") -> list[int]:
+    """The image sizes (longest side) a coarse-to-fine run goes through, ending at ``size``.
+
+    ``"auto"`` starts at :data:`COARSE_SIZE` and doubles (256, 512, 1024, ...) until
+    ``size``; ``None`` means a single scale; a list is used as given (it must rise and end
+    at ``size``).
+    """
+    if scales is None:
+        return [size]
+    if isinstance(scales, str):
+        if scales != "auto":
+            raise ValueError(f"scales must be 'auto', None or a list of sizes, not {scales!r}")
+        sizes = [size]
+        while sizes[0] > COARSE_SIZE:
+            sizes.insert(0, max(COARSE_SIZE, (sizes[0] + 1) // 2))
+        return sizes
+    sizes = [int(s) for s in scales]
+    if not sizes or sizes[-1] != size or any(b <= a for a, b in itertools.pairwise(sizes)):
+        raise ValueError(f"scales must be rising sizes ending at size={size}, got {scales!r}")
+    return sizes
 
 
 @dataclass
@@ -110,6 +135,8 @@ def stylize(
     style_scale: float = 1.0,
     style_blend_weights=None,
     pooling: str = "max",
+    scales="auto",
+    coarse_steps: int | None = None,
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -152,6 +179,12 @@ def stylize(
     style_blend_weights : list of float, optional
         One weight per style image.
     pooling : "max" or "avg"
+    scales : "auto", None or list of int
+        Coarse-to-fine: optimise at small sizes first, upsample, and continue (see
+        :func:`scale_schedule`). ``"auto"`` does this for sizes above 256 px; it is faster
+        and keeps large results looking like small ones. ``None``: one scale.
+    coarse_steps : int, optional
+        Steps at each coarser scale (default: ``steps``); ``steps`` is used at the final size.
 
     Returns
     -------
@@ -168,34 +201,51 @@ def stylize(
         "init": init if isinstance(init, str) else "image", "seed": seed,
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
         "style_scale": style_scale, "style_blend_weights": style_blend_weights,
-        "pooling": pooling,
+        "pooling": pooling, "coarse_steps": coarse_steps,
     }
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
     if not (np.isfinite(style_scale) and style_scale > 0):
         raise ValueError(f"style_scale must be a positive number, got {style_scale!r}")
     seed_everything(seed)
-    content_image = load_image(content, max_size=size)
-    style_size = None if size is None else max(1, round(size * style_scale))
+    content_full = load_image(content)
+    size = size if size is not None else max(content_full.shape[:2])
+    sizes = scale_schedule(size, scales)
     styles = style if isinstance(style, list | tuple) else [style]
-    style_images = [load_image(s, max_size=style_size) for s in styles]
+    styles_full = [load_image(s) for s in styles]
 
-    objective = losses.Objective(
-        content_image,
-        style_images,
-        backbone=backbone,
-        content_layers=content_layers,
-        style_layers=style_layers,
-        style_layer_weights=style_layer_weights,
-        content_weight=content_weight,
-        style_weight=style_weight,
-        tv_weight=tv_weight,
-        style_blend_weights=style_blend_weights,
-        pooling=pooling,
-    )
-    start = initial_image(init, content_image, style_images[0], seed)
-    image, history, stop_reason = optimize_pixels(
-        objective, start, steps=steps, optimizer=optimizer, learning_rate=learning_rate,
-        lbfgs_history=lbfgs_history, callbacks=callbacks, progress=progress,
-    )
+    extractor = None
+    image, history, stop_reason = None, None, STOP_COMPLETED
+    for level, level_size in enumerate(sizes):
+        content_image = resize_image(content_full, level_size)
+        style_size = max(1, round(level_size * style_scale))
+        style_images = [resize_image(s, style_size) for s in styles_full]
+        objective = losses.Objective(
+            content_image,
+            style_images,
+            backbone=backbone,
+            content_layers=content_layers,
+            style_layers=style_layers,
+            style_layer_weights=style_layer_weights,
+            content_weight=content_weight,
+            style_weight=style_weight,
+            tv_weight=tv_weight,
+            style_blend_weights=style_blend_weights,
+            pooling=pooling,
+            extractor=extractor,
+        )
+        extractor = objective.extractor  # built once, reused at every scale
+        if level == 0:
+            start = initial_image(init, content_image, style_images[0], seed)
+        else:
+            start = resize_image(image, content_image.shape[:2])
+        last = level == len(sizes) - 1
+        image, history, stop_reason = optimize_pixels(
+            objective, start, steps=steps if last or coarse_steps is None else coarse_steps,
+            optimizer=optimizer, learning_rate=learning_rate, lbfgs_history=lbfgs_history,
+            callbacks=callbacks, progress=progress, history=history,
+        )
+        if stop_reason != STOP_COMPLETED:
+            break
+    settings["scales"] = sizes
     return Result(image=image, history=history, stop_reason=stop_reason, settings=settings)
