@@ -45,9 +45,9 @@ def time_step(backbone: str, height: int, width: int, repeats: int) -> dict:
     """Time one configuration in this process (called in a child process)."""
     import numpy as np
     import tensorflow as tf
+    from flops import step_flops
 
     import nstlab
-    from flops import step_flops
     from nstlab.data import generated_style
     from nstlab.optimize import make_loss_and_gradient
 
