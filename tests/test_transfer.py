@@ -178,3 +178,29 @@ def test_bad_arguments_are_clear_errors(photo_64, starry_64):
         nstlab.stylize(photo_64, starry_64, size=0, progress=False)
     with pytest.raises(ValueError, match="too small for block5_conv1"):
         nstlab.stylize(photo_64, starry_64, size=8, steps=1, progress=False)
+
+
+def test_scale_schedule():
+    from nstlab.transfer import scale_schedule
+
+    assert scale_schedule(256) == [256]
+    assert scale_schedule(512) == [256, 512]
+    assert scale_schedule(1024) == [256, 512, 1024]
+    assert scale_schedule(700) == [256, 350, 700]
+    assert scale_schedule(512, None) == [512]
+    assert scale_schedule(96, [48, 96]) == [48, 96]
+    with pytest.raises(ValueError, match="rising sizes ending at size=96"):
+        scale_schedule(96, [96, 48])
+
+
+def test_coarse_to_fine_continues_one_history(photo_64, starry_64):
+    steps_seen = []
+    result = nstlab.stylize(photo_64, starry_64, size=64, scales=[32, 64], steps=3,
+                            coarse_steps=2, optimizer="adam", progress=False,
+                            callbacks=[lambda info: steps_seen.append((info.step,
+                                                                       info.image.shape[:2]))])
+    assert result.image.shape[:2] == photo_64.shape[:2]
+    assert len(result.history) == 5 and result.settings["scales"] == [32, 64]
+    assert [step for step, _ in steps_seen] == [1, 2, 3, 4, 5]
+    assert max(steps_seen[0][1]) == 32 and max(steps_seen[-1][1]) == 64
+    assert np.all(np.diff(result.history.time) >= 0)
