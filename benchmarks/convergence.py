@@ -47,9 +47,11 @@ def nstlab_until(content, style, target: float, size: int, max_steps: int):
     import nstlab
 
     reached = []
+    final_size = nstlab.load_image(content, max_size=size).shape[:2]
 
     def stop_at_target(info):
-        if info.total <= target:
+        # Losses of coarser scales are not comparable: only the final size counts.
+        if info.size == final_size and info.total <= target:
             reached.append(info.step)
             return True
         return False

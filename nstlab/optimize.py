@@ -50,6 +50,7 @@ class StepInfo:
     total : the total loss at this step.
     parts : ``{"content/<layer>": ..., "style/<layer>": ..., "tv": ...}`` as floats.
     elapsed : seconds since the run started.
+    size : (height, width) of the image being optimised (it grows in coarse-to-fine runs).
     image : the current image, (H, W, 3) float32 in [0, 1] (computed when you ask for it).
     """
 
@@ -57,6 +58,7 @@ class StepInfo:
     total: float
     parts: dict[str, float]
     elapsed: float
+    size: tuple[int, int]
     _get_image: Callable[[], np.ndarray] = field(repr=False)
 
     @property
@@ -68,12 +70,13 @@ class _Run:
     """Bookkeeping shared by both optimisers: history, progress bar, callbacks, stopping."""
 
     def __init__(self, objective, history: History, steps: int, callbacks, progress: bool,
-                 description: str):
+                 description: str, size: tuple[int, int]):
         from tqdm.auto import tqdm
 
         self.objective = objective
         self.history = history
         self.steps = steps
+        self.size = size
         self.callbacks = list(callbacks)
         self.start = time.perf_counter()
         self.time_offset = history.time[-1] if len(history) else 0.0
@@ -93,7 +96,7 @@ class _Run:
         self.history.append(parts, total, elapsed)
         self.bar.set_postfix_str(f"loss={total:.4g}", refresh=False)
         self.bar.update(1)
-        info = StepInfo(self.step, total, parts, elapsed, get_image)
+        info = StepInfo(self.step, total, parts, elapsed, self.size, get_image)
         stop = False
         for callback in self.callbacks:
             stop = bool(callback(info)) or stop
@@ -261,7 +264,8 @@ def optimize_pixels(
         history = History(getattr(objective, "content_layers", ()),
                           getattr(objective, "style_layers", ()))
     image = tf.Variable(np.clip(pixels, 0.0, 1.0), name="pixels")
-    run = _Run(objective, history, steps, callbacks, progress, optimizer)
+    run = _Run(objective, history, steps, callbacks, progress, optimizer,
+               size=tuple(pixels.shape[1:3]))
     try:
         if optimizer == "adam":
             _run_adam(run, image, learning_rate)
