@@ -27,6 +27,8 @@ examples:
   nstlab stylize photo.jpg starry_night.jpg -o out.png --size 512
   nstlab stylize photo.jpg a.jpg b.jpg --style-blend-weights 0.7 0.3 -o mix.png
   nstlab stylize photo.jpg style.jpg -o out.png --optimizer adam --steps 500 --save-every 100
+  nstlab stylize photo.jpg style.jpg -o out.png --checkpoint run1/     (Ctrl-C, then:)
+  nstlab stylize photo.jpg style.jpg -o out.png --resume run1/
   nstlab exercises student/        write exercise copies of the notebooks
 """
 
@@ -91,6 +93,12 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                         help="also save numbered intermediates (OUT_0050.png ...) every N steps")
     parser.add_argument("--history", default=None, metavar="FILE.json",
                         help="write the per-step, per-layer losses as JSON")
+    parser.add_argument("--checkpoint", default=None, metavar="DIR",
+                        help="save image, history and optimiser state to DIR as the run goes")
+    parser.add_argument("--checkpoint-every", type=_positive_int, default=50, metavar="N",
+                        help="steps between checkpoints (default 50)")
+    parser.add_argument("--resume", default=None, metavar="DIR",
+                        help="continue the run checkpointed in DIR (same inputs and options)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUTPUT if it exists (default: refuse)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -203,6 +211,13 @@ def _run(args) -> int:
     if args.history:
         _check_output_file(Path(args.history), args.overwrite)
     _validate_layers(args)
+    resume = None
+    if args.resume:
+        from nstlab.checkpoint import load_checkpoint
+
+        resume = load_checkpoint(args.resume)
+    if args.checkpoint:
+        _check_checkpoint_dir(Path(args.checkpoint))
     content, styles = _load_inputs(args)
 
     import tensorflow as tf
@@ -239,7 +254,9 @@ def _run(args) -> int:
                 style_weight=args.style_weight, tv_weight=args.tv_weight, init=args.init,
                 seed=args.seed, progress=not args.quiet, callbacks=callbacks,
                 style_blend_weights=getattr(args, "style_blend_weights", None),
-                style_scale=getattr(args, "style_scale", 1.0))
+                style_scale=getattr(args, "style_scale", 1.0),
+                checkpoint_dir=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                resume=resume)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -264,6 +281,14 @@ def _run(args) -> int:
         print(f"saved {output} ({result.image.shape[1]}x{result.image.shape[0]} px, "
               f"{len(result.history)} steps, final loss {result.history.total[-1]:.4g})")
     return EXIT_OK
+
+
+def _check_checkpoint_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--checkpoint '{path}' is a file, not a directory")
+    folder = path if path.exists() else (path.parent if str(path.parent) else Path("."))
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"--checkpoint '{path}': cannot create or write that directory")
 
 
 def _check_output_file(path: Path, overwrite: bool) -> None:
@@ -303,12 +328,13 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
     from nstlab.backbones import BackboneError, WeightsError
+    from nstlab.checkpoint import CheckpointError
     from nstlab.data import DataUnavailableError
     from nstlab.images import ImageError
 
     try:
         return _exercises(args) if args.command == "exercises" else _run(args)
-    except (UsageError, ImageError, BackboneError) as error:
+    except (UsageError, ImageError, BackboneError, CheckpointError) as error:
         if debug:
             raise
         print(f"nstlab: error: {error}", file=sys.stderr)

@@ -66,13 +66,43 @@ class StepInfo:
         return self._get_image()
 
 
+class Checkpointer:
+    """Saves a :class:`~nstlab.checkpoint.Checkpoint` every ``every`` steps and at the end.
+
+    ``stylize(..., checkpoint_dir=...)`` makes one; you rarely need to build it yourself.
+    """
+
+    def __init__(self, directory, every: int = 50, settings: dict | None = None):
+        if every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, got {every}")
+        self.directory = directory
+        self.every = every
+        self.settings = settings or {}
+        self.scale_index = 0
+        self.steps_before = 0  # steps of the current scale done before this call (resuming)
+
+    def save(self, run: _Run) -> None:
+        from nstlab.checkpoint import Checkpoint, save_checkpoint
+
+        save_checkpoint(self.directory, Checkpoint(
+            image=run.current_image(), history=run.history, optimizer=run.optimizer_name,
+            optimizer_state=run.optimizer_state(), scale_index=self.scale_index,
+            steps_in_scale=self.steps_before + run.step - run.first_step,
+            settings=self.settings))
+
+
 class _Run:
     """Bookkeeping shared by both optimisers: history, progress bar, callbacks, stopping."""
 
     def __init__(self, objective, history: History, steps: int, callbacks, progress: bool,
-                 description: str, size: tuple[int, int]):
+                 description: str, size: tuple[int, int], checkpointer=None):
         from tqdm.auto import tqdm
 
+        self.optimizer_name = description
+        self.checkpointer = checkpointer
+        # Set by the optimiser loop: the image to keep, and the optimiser's state to save.
+        self.current_image: Callable[[], np.ndarray] = lambda: None
+        self.optimizer_state: Callable[[], list] = list
         self.objective = objective
         self.history = history
         self.steps = steps
@@ -102,7 +132,10 @@ class _Run:
             stop = bool(callback(info)) or stop
         if stop:
             self.stop_reason = STOP_CALLBACK
-        return stop or self.step - self.first_step >= self.steps
+        done = self.step - self.first_step
+        if self.checkpointer is not None and done % self.checkpointer.every == 0:
+            self.checkpointer.save(self)
+        return stop or done >= self.steps
 
     def close(self) -> None:
         self.bar.close()
@@ -112,12 +145,18 @@ def _to_image(batch) -> np.ndarray:
     return np.asarray(batch, dtype=np.float32).reshape(np.shape(batch)[-3:])
 
 
-def _run_adam(run: _Run, image: tf.Variable, learning_rate: float) -> None:
+def _run_adam(run: _Run, image: tf.Variable, learning_rate: float, state=None) -> None:
     import keras
 
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=ADAM_BETA_1,
                                       epsilon=ADAM_EPSILON)
     optimizer.build([image])
+    if state:
+        if len(state) != len(optimizer.variables):
+            raise ValueError("the saved Adam state does not fit this run")
+        for variable, value in zip(optimizer.variables, state, strict=True):
+            variable.assign(value)
+    run.optimizer_state = lambda: [np.asarray(v) for v in optimizer.variables]
     objective = run.objective
 
     @tf.function
@@ -134,6 +173,7 @@ def _run_adam(run: _Run, image: tf.Variable, learning_rate: float) -> None:
     def current_image():
         return _to_image(image.numpy())
 
+    run.current_image = current_image
     while True:
         total, parts, finite = train_step()
         if not bool(finite):
@@ -170,6 +210,9 @@ def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
     loss_and_gradient = make_loss_and_gradient(run.objective, shape)
     best = {"loss": np.inf, "x": None}
     last = {"x": None, "total": None, "parts": None}
+    start_x = image.numpy()
+    run.current_image = lambda: _to_image(
+        start_x if best["x"] is None else best["x"].reshape(shape).astype(np.float32))
 
     def evaluate(x):
         total, parts, gradient = loss_and_gradient(tf.constant(x.reshape(shape), tf.float32))
@@ -218,6 +261,8 @@ def optimize_pixels(
     callbacks: Iterable[Callable[[StepInfo], bool | None]] = (),
     progress: bool = True,
     history: History | None = None,
+    checkpointer: Checkpointer | None = None,
+    optimizer_state=None,
 ) -> tuple[np.ndarray, History, str]:
     """Minimise ``objective`` over the pixels of an image, starting from ``init``.
 
@@ -242,6 +287,10 @@ def optimize_pixels(
         Show a progress bar (tqdm; a widget in notebooks).
     history : History, optional
         Continue recording into an existing history (e.g. when resuming).
+    checkpointer : Checkpointer, optional
+        Save a checkpoint every few steps and when the run ends, however it ends.
+    optimizer_state : list of arrays, optional
+        Adam's saved state, to continue a checkpointed run exactly.
 
     Returns
     -------
@@ -265,16 +314,18 @@ def optimize_pixels(
                           getattr(objective, "style_layers", ()))
     image = tf.Variable(np.clip(pixels, 0.0, 1.0), name="pixels")
     run = _Run(objective, history, steps, callbacks, progress, optimizer,
-               size=tuple(pixels.shape[1:3]))
+               size=tuple(pixels.shape[1:3]), checkpointer=checkpointer)
     try:
         if optimizer == "adam":
-            _run_adam(run, image, learning_rate)
+            _run_adam(run, image, learning_rate, optimizer_state)
         else:
             _run_lbfgs(run, image, lbfgs_history)
     except KeyboardInterrupt:
         run.stop_reason = STOP_INTERRUPTED
     finally:
         run.close()
+    if checkpointer is not None and run.step > run.first_step:
+        checkpointer.save(run)
     if run.stop_reason == STOP_NON_FINITE:
         warnings.warn(
             f"the loss became NaN or infinite at step {run.step + 1}; stopped and kept the last "

@@ -16,9 +16,18 @@ from pathlib import Path
 import numpy as np
 
 from nstlab import losses
+from nstlab.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from nstlab.history import History
 from nstlab.images import load_image, resize_image, save_image
-from nstlab.optimize import ADAM_LEARNING_RATE, LBFGS_HISTORY, STOP_COMPLETED, optimize_pixels
+from nstlab.optimize import (
+    ADAM_LEARNING_RATE,
+    DEFAULT_STEPS,
+    LBFGS_HISTORY,
+    OPTIMIZERS,
+    STOP_COMPLETED,
+    Checkpointer,
+    optimize_pixels,
+)
 
 INITS = ("content", "noise", "style")
 # Coarse-to-fine: results larger than this start at this size and are refined upwards.
@@ -112,6 +121,19 @@ def initial_image(init, content: np.ndarray, style: np.ndarray, seed: int) -> np
     return resize_image(load_image(init), (height, width))
 
 
+def _load_resume(resume, optimizer: str, levels: int) -> Checkpoint | None:
+    if resume is None:
+        return None
+    checkpoint = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+    if checkpoint.optimizer != optimizer:
+        raise CheckpointError(f"the checkpoint was made with optimizer {checkpoint.optimizer!r}, "
+                              f"not {optimizer!r}")
+    if checkpoint.scale_index >= levels:
+        raise CheckpointError("the checkpoint was made with more scales: resume with the same "
+                              "size and scales")
+    return checkpoint
+
+
 def stylize(
     content,
     style,
@@ -137,6 +159,9 @@ def stylize(
     pooling: str = "max",
     scales="auto",
     coarse_steps: int | None = None,
+    checkpoint_dir=None,
+    checkpoint_every: int = 50,
+    resume=None,
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -185,6 +210,12 @@ def stylize(
         and keeps large results looking like small ones. ``None``: one scale.
     coarse_steps : int, optional
         Steps at each coarser scale (default: ``steps``); ``steps`` is used at the final size.
+    checkpoint_dir : path, optional
+        Save a checkpoint (image, history, optimiser state) there every ``checkpoint_every``
+        steps and when the run ends, however it ends (see :mod:`nstlab.checkpoint`).
+    resume : path or Checkpoint, optional
+        Continue a checkpointed run: call ``stylize`` with the same images and options and
+        ``resume=`` the checkpoint folder. The history continues the saved one.
 
     Returns
     -------
@@ -201,12 +232,15 @@ def stylize(
         "init": init if isinstance(init, str) else "image", "seed": seed,
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
         "style_scale": style_scale, "style_blend_weights": style_blend_weights,
-        "pooling": pooling, "coarse_steps": coarse_steps,
+        "pooling": pooling, "coarse_steps": coarse_steps, "scales": scales,
     }
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
     if not (np.isfinite(style_scale) and style_scale > 0):
         raise ValueError(f"style_scale must be a positive number, got {style_scale!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     seed_everything(seed)
     content_full = load_image(content)
     size = size if size is not None else max(content_full.shape[:2])
@@ -214,9 +248,16 @@ def stylize(
     styles = style if isinstance(style, list | tuple) else [style]
     styles_full = [load_image(s) for s in styles]
 
+    checkpointer = (Checkpointer(checkpoint_dir, checkpoint_every, settings)
+                    if checkpoint_dir is not None else None)
+    resumed = _load_resume(resume, optimizer, len(sizes))
+    first_level = resumed.scale_index if resumed else 0
+
     extractor = None
     image, history, stop_reason = None, None, STOP_COMPLETED
     for level, level_size in enumerate(sizes):
+        if level < first_level:
+            continue
         content_image = resize_image(content_full, level_size)
         style_size = max(1, round(level_size * style_scale))
         style_images = [resize_image(s, style_size) for s in styles_full]
@@ -235,17 +276,35 @@ def stylize(
             extractor=extractor,
         )
         extractor = objective.extractor  # built once, reused at every scale
-        if level == 0:
+        done, state = 0, None
+        if resumed is not None and level == first_level:
+            if resumed.image.shape != content_image.shape:
+                raise CheckpointError(
+                    f"the checkpoint's image is {resumed.image.shape[1]}x{resumed.image.shape[0]}"
+                    f" px but this run needs {content_image.shape[1]}x{content_image.shape[0]}:"
+                    " resume with the same images and size")
+            start, history = resumed.image, resumed.history
+            done, state = resumed.steps_in_scale, resumed.optimizer_state
+        elif level == 0:
             start = initial_image(init, content_image, style_images[0], seed)
         else:
             start = resize_image(image, content_image.shape[:2])
         last = level == len(sizes) - 1
+        level_steps = steps if last or coarse_steps is None else coarse_steps
+        if done >= level_steps:
+            image = start
+            continue
+        if checkpointer is not None:
+            checkpointer.scale_index, checkpointer.steps_before = level, done
         image, history, stop_reason = optimize_pixels(
-            objective, start, steps=steps if last or coarse_steps is None else coarse_steps,
-            optimizer=optimizer, learning_rate=learning_rate, lbfgs_history=lbfgs_history,
-            callbacks=callbacks, progress=progress, history=history,
+            objective, start, steps=level_steps - done, optimizer=optimizer,
+            learning_rate=learning_rate, lbfgs_history=lbfgs_history, callbacks=callbacks,
+            progress=progress, history=history, checkpointer=checkpointer,
+            optimizer_state=state,
         )
         if stop_reason != STOP_COMPLETED:
             break
     settings["scales"] = sizes
+    if history is None:  # resumed a run that had already finished
+        history = resumed.history
     return Result(image=image, history=history, stop_reason=stop_reason, settings=settings)

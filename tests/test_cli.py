@@ -124,3 +124,33 @@ def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair):
     assert load_image(partial).shape[:2] == load_image(pair[0], max_size=48).shape[:2]
     assert not out.exists()
     assert "Traceback" not in err
+
+
+def test_resume_continues_a_checkpointed_run(tmp_path, pair, capsys):
+    out, history = tmp_path / "out.png", tmp_path / "history.json"
+    common = ["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "6",
+              "--optimizer", "adam", "--quiet", "--checkpoint", str(tmp_path / "run")]
+    process = subprocess.Popen([sys.executable, "-m", "nstlab", *common, "--checkpoint-every",
+                                "1", "--save-every", "1"], stderr=subprocess.PIPE, text=True)
+    # Let it make three checkpoints, then stop it with Ctrl-C.
+    deadline = time.monotonic() + 240
+    while not (tmp_path / "out_0003.png").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode == 130
+    from nstlab.checkpoint import load_checkpoint
+
+    done = len(load_checkpoint(tmp_path / "run").history)
+    assert 3 <= done < 6
+    code = main([*common, "--resume", str(tmp_path / "run"), "--history", str(history)])
+    assert code == 0 and out.exists()
+    record = json.loads(history.read_text())
+    assert len(record["history"]["total"]) == 6
+
+
+def test_resume_from_a_missing_checkpoint_is_a_usage_error(tmp_path, pair, capsys):
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--resume",
+                 str(tmp_path / "nothing")])
+    assert code == 2 and "no checkpoint" in capsys.readouterr().err
