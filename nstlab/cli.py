@@ -103,6 +103,9 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                         help="replace OUTPUT if it exists (default: refuse)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    parser.add_argument("--max-pixels", type=_positive_int, default=None, metavar="N",
+                        help="refuse input images with more pixels (default 40 million, or "
+                             "$NSTLAB_MAX_PIXELS)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -119,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     stylize = commands.add_parser(
         "stylize", help="paint a photo in the style of one or more images",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    stylize.add_argument("content", help="the photo (path)")
-    stylize.add_argument("styles", nargs="+", metavar="style", help="style image(s) (paths)")
+    stylize.add_argument("content", help="the photo (path or http(s) URL)")
+    stylize.add_argument("styles", nargs="+", metavar="style",
+                         help="style image(s) (paths or http(s) URLs)")
     stylize.add_argument("--style-blend-weights", type=_non_negative_float, nargs="+",
                          default=None, metavar="W", help="one weight per style image")
     stylize.add_argument("--style-scale", type=float, default=1.0,
@@ -186,8 +190,8 @@ def _load_inputs(args):
         content = images.load_image(data.photo_path(), max_size=args.size)
         styles = [data.generated_style(args.style, size=args.size, seed=args.seed)]
     else:
-        content = images.load_image(args.content, max_size=args.size)
-        styles = [images.load_image(path) for path in args.styles]
+        content = images.load_image(args.content, max_size=args.size, max_pixels=args.max_pixels)
+        styles = [images.load_image(path, max_pixels=args.max_pixels) for path in args.styles]
         if args.style_blend_weights is not None and len(args.style_blend_weights) != len(styles):
             raise UsageError(f"--style-blend-weights got {len(args.style_blend_weights)} "
                              f"weights for {len(styles)} style images")

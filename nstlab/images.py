@@ -17,6 +17,7 @@ Example
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -80,7 +81,9 @@ def load_image(
     Parameters
     ----------
     source : str, os.PathLike, PIL.Image.Image or array-like
-        A path to an image file; an image already opened with Pillow; or an array
+        A path to an image file; an ``http://`` or ``https://`` URL (downloaded with a
+        timeout and a size cap, see :mod:`nstlab.download`); an image already opened
+        with Pillow; or an array
         (numpy array, tf.Tensor, anything with ``__array__``) of shape ``(H, W)``,
         ``(H, W, 1)``, ``(H, W, 3)``, ``(H, W, 4)`` or a batch of one ``(1, H, W, C)``.
         Arrays may be uint8 (0..255), uint16 (0..65535), bool, or float already in
@@ -114,7 +117,9 @@ def load_image(
     if max_size is not None:
         _check_positive_int(max_size, "max_size")
 
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, str) and "://" in source:
+        pixels = _load_url(source, _pixel_cap(max_pixels))
+    elif isinstance(source, (str, os.PathLike)):
         pixels = _load_file(source, _pixel_cap(max_pixels))
     elif isinstance(source, Image.Image):
         pixels = _pil_to_rgb(source, _pil_name(source), _pixel_cap(max_pixels))
@@ -278,12 +283,25 @@ def _load_file(path: str | os.PathLike, max_pixels: int) -> np.ndarray:
         raise ImageError(f"no such file: '{name}'")
     if os.path.getsize(name) == 0:
         raise ImageError(f"cannot read image '{name}': file is empty")
+    return _decode(name, name, max_pixels)
 
+
+def _load_url(url: str, max_pixels: int) -> np.ndarray:
+    from nstlab.download import fetch_url
+
+    data = fetch_url(url)
+    if not data:
+        raise ImageError(f"cannot read image '{url}': the download is empty")
+    return _decode(io.BytesIO(data), url, max_pixels)
+
+
+def _decode(file: Any, name: str, max_pixels: int) -> np.ndarray:
+    """Open ``file`` (a path or a binary file object) with Pillow, as RGB float pixels."""
     with warnings.catch_warnings():
         # We enforce our own cap below; Pillow's warning would only repeat it.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            opened = Image.open(name)
+            opened = Image.open(file)
         except UnidentifiedImageError:
             raise ImageError(f"'{name}' is not an image file") from None
         except Image.DecompressionBombError as error:
