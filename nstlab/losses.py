@@ -87,6 +87,28 @@ def total_variation_loss(images):
     return tf.reduce_sum(tf.image.total_variation(tf.convert_to_tensor(images, tf.float32)))
 
 
+def masked_gram_matrix(features, mask):
+    """Gram matrix of the features inside a region: ``(F*m)^T (F*m) / sum(m)``.
+
+    ``mask`` has shape (1, H, W, 1) (values in [0, 1]) at the resolution of ``features``
+    (1, H, W, C). The guided Gram matrix of Gatys et al. (2017), section 4: the style
+    statistics of one region only, normalised by the region's area.
+    """
+    features = tf.convert_to_tensor(features, dtype=tf.float32)
+    weighted = features * mask
+    channels = tf.shape(features)[-1]
+    flat = tf.reshape(weighted, (-1, channels))
+    area = tf.maximum(tf.reduce_sum(mask), 1e-6)
+    return tf.matmul(flat, flat, transpose_a=True)[tf.newaxis] / area
+
+
+def load_mask(mask, shape) -> np.ndarray:
+    """A mask (image, path or array; white = 1) as float32 (H, W) in [0, 1] of ``shape``."""
+    from nstlab.images import load_image, resize_image
+
+    return resize_image(load_image(mask), tuple(shape)).mean(axis=-1)
+
+
 def layer_weights(layers: Sequence[str], weights=None) -> dict[str, float]:
     """Per-layer weights normalised to sum to 1 (equal when ``weights`` is None).
 
@@ -138,7 +160,13 @@ class Objective:
     content_weight, style_weight, tv_weight : float
         alpha, beta and the total-variation weight (see the module docstring).
     style_blend_weights : list of float, optional
-        One weight per style image (normalised); default equal.
+        One weight per style image (normalised); default equal. With ``style_masks`` the
+        weights are used as given (default 1 each): each one scales its region's style loss.
+    style_masks : list of masks, optional
+        Spatial control (Gatys et al. 2017, section 4): one mask per style image, an image
+        or array the size of the content (white = 1: "this style here"). Each style is
+        matched only inside its region, with guided Gram matrices; where no mask is white,
+        the image keeps the content.
     extractor : FeatureExtractor, optional
         Reuse an existing extractor (must cover the layers).
 
@@ -161,6 +189,7 @@ class Objective:
         style_weight: float = DEFAULT_STYLE_WEIGHT,
         tv_weight: float = DEFAULT_TV_WEIGHT,
         style_blend_weights=None,
+        style_masks=None,
         pooling: str = "max",
         extractor: FeatureExtractor | None = None,
     ):
@@ -200,8 +229,44 @@ class Objective:
             features = self.extractor(content_batch)
             self.content_targets = {name: features[name] for name in self.content_layers}
         self.style_targets = {}
-        if self.style_layers:
+        self.region_targets = []  # with masks: one (weight, {layer: mask}, {layer: gram}) a style
+        if self.style_layers and style_masks is not None:
+            self.region_targets = self._region_targets(content, style, style_blend_weights,
+                                                       style_masks)
+        elif self.style_layers:
             self.style_targets = self._blended_style_grams(style, style_blend_weights)
+
+    def _region_targets(self, content, style, blend_weights, masks):
+        styles = list(style) if isinstance(style, list | tuple) else [style]
+        masks = list(masks) if isinstance(masks, list | tuple) else [masks]
+        if content is None:
+            raise ValueError("style_masks need a content image (they are drawn over it)")
+        if len(masks) != len(styles):
+            raise ValueError(f"got {len(masks)} style masks for {len(styles)} style images")
+        weights = [1.0] * len(styles) if blend_weights is None else [float(w) for w in
+                                                                    blend_weights]
+        content_batch = _as_batch(content)
+        shapes = {name: value.shape[1:3]
+                  for name, value in self.extractor(content_batch).items()}
+        regions = []
+        for image, mask, weight in zip(styles, masks, weights, strict=True):
+            pixels = load_mask(mask, content_batch.shape[1:3])[np.newaxis, :, :, np.newaxis]
+            layer_masks = {name: tf.image.resize(pixels, shapes[name], method="area")
+                           for name in self.style_layers}
+            batch = _as_batch(image)
+            self.extractor.check_size(*batch.shape[1:3])
+            features = self.extractor(batch)
+            grams = {name: gram_matrix(features[name]) for name in self.style_layers}
+            regions.append((weight, layer_masks, grams))
+        return regions
+
+    def _style_layer_loss(self, name, features):
+        if not self.region_targets:
+            return style_loss(features, self.style_targets[name])
+        return tf.add_n([
+            weight * tf.reduce_mean(tf.square(masked_gram_matrix(features, masks[name])
+                                              - grams[name]))
+            for weight, masks, grams in self.region_targets])
 
     def _blended_style_grams(self, style, blend_weights) -> dict[str, tf.Tensor]:
         styles = list(style) if isinstance(style, list | tuple) else [style]
@@ -240,7 +305,7 @@ class Objective:
                 features[name], self.content_targets[name])
         for name in self.style_layers:
             weight = self.style_weight * self.style_layer_weights[name]
-            parts[f"style/{name}"] = weight * style_loss(features[name], self.style_targets[name])
+            parts[f"style/{name}"] = weight * self._style_layer_loss(name, features[name])
         parts["tv"] = self.tv_weight * total_variation_loss(images)
         total = tf.add_n(list(parts.values()))
         return total, parts

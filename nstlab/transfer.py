@@ -159,6 +159,7 @@ def stylize(
     pooling: str = "max",
     scales="auto",
     coarse_steps: int | None = None,
+    style_masks=None,
     checkpoint_dir=None,
     checkpoint_every: int = 50,
     resume=None,
@@ -210,6 +211,9 @@ def stylize(
         and keeps large results looking like small ones. ``None``: one scale.
     coarse_steps : int, optional
         Steps at each coarser scale (default: ``steps``); ``steps`` is used at the final size.
+    style_masks : list of masks, optional
+        One mask per style image over the content (white = "this style here"); regions no
+        mask covers keep the content. See :class:`nstlab.Objective`.
     checkpoint_dir : path, optional
         Save a checkpoint (image, history, optimiser state) there every ``checkpoint_every``
         steps and when the run ends, however it ends (see :mod:`nstlab.checkpoint`).
@@ -233,6 +237,7 @@ def stylize(
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
         "style_scale": style_scale, "style_blend_weights": style_blend_weights,
         "pooling": pooling, "coarse_steps": coarse_steps, "scales": scales,
+        "style_masks": style_masks is not None,
     }
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
@@ -272,6 +277,7 @@ def stylize(
             style_weight=style_weight,
             tv_weight=tv_weight,
             style_blend_weights=style_blend_weights,
+            style_masks=style_masks,
             pooling=pooling,
             extractor=extractor,
         )
