@@ -8,6 +8,7 @@
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,10 +32,18 @@ def pytest_configure(config):
     if "NSTLAB_DATA_DIR" not in os.environ:
         cache = Path(tempfile.mkdtemp(prefix="nstlab-test-cache-"))
         os.environ["NSTLAB_DATA_DIR"] = str(cache)
+        config._nstlab_temporary_cache = cache
         if shared_images_dir().is_dir():
             from nstlab.data import seed_cache_from
 
             seed_cache_from(shared_images_dir())
+
+
+def pytest_unconfigure(config):
+    cache = getattr(config, "_nstlab_temporary_cache", None)
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
+        os.environ.pop("NSTLAB_DATA_DIR", None)
 
 
 @pytest.fixture(scope="session")
