@@ -7,9 +7,35 @@
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import tensorflow as tf
 
 from nstlab import backbones
+
+
+@functools.cache
+def average_pooling_scales(backbone: str, deepest: str) -> dict[str, float]:
+    """Per-layer factors that give average-pooling activations the size of max-pooling ones.
+
+    Average pooling (Gatys et al. 2016 prefer it) makes deeper activations smaller than in
+    the max-pooling network the weights were trained with, so the loss weights tuned for
+    max pooling would no longer fit. Each layer is multiplied by
+    ``mean(max-pool activation) / mean(avg-pool activation)`` measured on a reference image
+    (a generated texture), which brings both networks to the same scale.
+    """
+    from nstlab.data import generated_style
+
+    reference = backbones.preprocess(generated_style("swirl", 128)[np.newaxis])
+    names = backbones.layer_names(backbone)
+    names = names[: names.index(deepest) + 1]
+    with_max = backbones.build_vgg(backbone, deepest, pooling="max")(reference)
+    with_avg = backbones.build_vgg(backbone, deepest, pooling="avg")(reference)
+    with_max = with_max if isinstance(with_max, list | tuple) else [with_max]
+    with_avg = with_avg if isinstance(with_avg, list | tuple) else [with_avg]
+    return {name: float(tf.reduce_mean(m)) / max(float(tf.reduce_mean(a)), 1e-12)
+            for name, m, a in zip(names, with_max, with_avg, strict=True)}
 
 
 class FeatureExtractor:
@@ -21,7 +47,8 @@ class FeatureExtractor:
         Keras layer names such as ``"block4_conv2"`` (post-ReLU; ``relu4_2`` in the papers).
         The network is cut after the deepest one, so asking only for shallow layers is fast.
     backbone : "vgg16" (default, offline) or "vgg19" (ImageNet, downloaded once).
-    pooling : "max" (default) or "avg".
+    pooling : "max" (default) or "avg" (rescaled by :func:`average_pooling_scales`, so the
+        same loss weights work for both).
     weights : "pretrained" (default) or None for random weights (for tests and teaching).
 
     Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
@@ -40,6 +67,11 @@ class FeatureExtractor:
         self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights)
         built = all_layers[: all_layers.index(self.deepest) + 1]
         self._output_index = {name: built.index(name) for name in self.layers}
+        self.pooling = pooling
+        self._scales = {}
+        if pooling == "avg" and weights == "pretrained":
+            scales = average_pooling_scales(backbone, self.deepest)
+            self._scales = {name: scales[name] for name in self.layers}
 
     @property
     def min_size(self) -> int:
@@ -61,7 +93,10 @@ class FeatureExtractor:
         outputs = self.model(backbones.preprocess(images), training=False)
         if not isinstance(outputs, list | tuple):  # Keras unwraps a model with one output
             outputs = [outputs]
-        return {name: outputs[index] for name, index in self._output_index.items()}
+        features = {name: outputs[index] for name, index in self._output_index.items()}
+        for name, scale in self._scales.items():
+            features[name] = features[name] * scale
+        return features
 
     def __repr__(self) -> str:
         return f"FeatureExtractor(layers={self.layers!r}, backbone={self.backbone!r})"

@@ -46,3 +46,23 @@ def test_two_styles_weighted_one_to_zero_equal_the_first_alone(photo_64, starry_
     np.testing.assert_allclose(first_only.image, alone.image, atol=1e-5)
     assert np.abs(half.image - alone.image).mean() > 1e-3
     assert np.abs(half.image - nstlab.stylize(photo_64, other, **options).image).mean() > 1e-3
+
+
+def test_average_pooling_is_rescaled_to_max_pooling_size(photo_64):
+    layers = ["block1_conv1", "block3_conv1", "block5_conv1"]
+    with_max = nstlab.FeatureExtractor(layers)(photo_64)
+    with_avg = nstlab.FeatureExtractor(layers, pooling="avg")(photo_64)
+    np.testing.assert_allclose(with_avg["block1_conv1"], with_max["block1_conv1"], rtol=1e-5)
+    for name in layers[1:]:
+        ratio = float(np.mean(with_avg[name])) / float(np.mean(with_max[name]))
+        assert 0.5 < ratio < 2.0, (name, ratio)
+    unscaled = nstlab.backbones.build_vgg("vgg16", "block5_conv1", pooling="avg")(
+        nstlab.preprocess(photo_64[None]))[-1]
+    assert float(np.mean(unscaled)) < 0.5 * float(np.mean(with_max["block5_conv1"]))
+
+
+def test_stylize_with_average_pooling(photo_64, starry_64):
+    result = nstlab.stylize(photo_64, starry_64, size=48, steps=10, pooling="avg",
+                            progress=False)
+    style = result.history.style_total()
+    assert np.all(np.isfinite(result.image)) and style[-1] < style[0] / 2
