@@ -88,6 +88,15 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                         help="comma-separated Keras layer names (default block1_conv1,...,"
                              "block5_conv1)")
     parser.add_argument("--init", choices=("content", "noise", "style"), default="content")
+    parser.add_argument("--pooling", choices=("max", "avg"), default="max",
+                        help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
+    parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",
+                        help="coarse-to-fine sizes, ending at --size (default: automatic, "
+                             "starting at 256 px for larger sizes)")
+    parser.add_argument("--single-scale", action="store_true",
+                        help="no coarse-to-fine: optimise at --size only")
+    parser.add_argument("--coarse-steps", type=_positive_int, default=None, metavar="N",
+                        help="steps at each coarser scale (default: see nstlab.stylize)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
                         help="also save numbered intermediates (OUT_0050.png ...) every N steps")
@@ -129,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                          default=None, metavar="W", help="one weight per style image")
     stylize.add_argument("--style-scale", type=float, default=1.0,
                          help="style image size relative to --size (smaller: finer strokes)")
+    stylize.add_argument("--style-masks", nargs="+", default=None, metavar="MASK",
+                         help="one mask image per style (white = that style here); regions no "
+                              "mask covers keep the content")
     _add_run_options(stylize, size=512, steps=None)
 
     demo = commands.add_parser(
@@ -195,6 +207,12 @@ def _load_inputs(args):
         if args.style_blend_weights is not None and len(args.style_blend_weights) != len(styles):
             raise UsageError(f"--style-blend-weights got {len(args.style_blend_weights)} "
                              f"weights for {len(styles)} style images")
+        if args.style_masks is not None:
+            if len(args.style_masks) != len(styles):
+                raise UsageError(f"--style-masks got {len(args.style_masks)} masks for "
+                                 f"{len(styles)} style images")
+            args.style_masks = [images.load_image(path, max_pixels=args.max_pixels)
+                                for path in args.style_masks]
     deepest = max(list(args.content_layers or []) + list(args.style_layers or DEFAULT_STYLE_LAYERS),
                   key=backbones.layer_names(args.backbone).index)
     needed = backbones.min_input_size(deepest)
@@ -215,6 +233,9 @@ def _run(args) -> int:
     if args.history:
         _check_output_file(Path(args.history), args.overwrite)
     _validate_layers(args)
+    if args.scales is not None and (args.scales[-1] != args.size or args.scales != sorted(
+            set(args.scales))):
+        raise UsageError(f"--scales must rise and end at --size ({args.size}), got {args.scales}")
     resume = None
     if args.resume:
         from nstlab.checkpoint import load_checkpoint
@@ -260,7 +281,9 @@ def _run(args) -> int:
                 style_blend_weights=getattr(args, "style_blend_weights", None),
                 style_scale=getattr(args, "style_scale", 1.0),
                 checkpoint_dir=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                resume=resume)
+                resume=resume, pooling=args.pooling,
+                scales=None if args.single_scale else (args.scales or "auto"),
+                coarse_steps=args.coarse_steps, style_masks=getattr(args, "style_masks", None))
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -154,3 +154,23 @@ def test_resume_from_a_missing_checkpoint_is_a_usage_error(tmp_path, pair, capsy
     code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--resume",
                  str(tmp_path / "nothing")])
     assert code == 2 and "no checkpoint" in capsys.readouterr().err
+
+
+def test_controls_from_the_command_line(tmp_path, pair, capsys):
+    mask = np.zeros((48, 48, 3), np.float32)
+    mask[:, :24] = 1.0
+    mask_path = save_image(mask, tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "2",
+                 "--scales", "24", "32", "--coarse-steps", "1", "--pooling", "avg",
+                 "--style-masks", str(mask_path), "--history", str(tmp_path / "h.json"),
+                 "--quiet"])
+    assert code == 0 and out.exists()
+    record = json.loads((tmp_path / "h.json").read_text())
+    assert len(record["history"]["total"]) == 3 and record["settings"]["scales"] == [24, 32]
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
+                 "--scales", "32", "24"]) == 2
+    assert "--scales must rise" in capsys.readouterr().err
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"),
+                 "--style-masks", str(mask_path), str(mask_path)]) == 2
+    assert "2 masks for 1 style" in capsys.readouterr().err
