@@ -161,13 +161,13 @@ def test_controls_from_the_command_line(tmp_path, pair, capsys):
     mask[:, :24] = 1.0
     mask_path = save_image(mask, tmp_path / "mask.png")
     out = tmp_path / "out.png"
-    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "2",
-                 "--scales", "24", "32", "--coarse-steps", "1", "--pooling", "avg",
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "48", "--steps", "2",
+                 "--scales", "32", "48", "--coarse-steps", "1", "--pooling", "avg",
                  "--style-masks", str(mask_path), "--history", str(tmp_path / "h.json"),
                  "--quiet"])
     assert code == 0 and out.exists()
     record = json.loads((tmp_path / "h.json").read_text())
-    assert len(record["history"]["total"]) == 3 and record["settings"]["scales"] == [24, 32]
+    assert len(record["history"]["total"]) == 3 and record["settings"]["scales"] == [32, 48]
     assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
                  "--scales", "32", "24"]) == 2
     assert "--scales must rise" in capsys.readouterr().err
