@@ -20,8 +20,11 @@ import sys
 import time
 
 
-def reference_loop(objective, content, steps: int):
-    """The TensorFlow tutorial's optimisation, on ``objective``; returns (loss, seconds)."""
+def reference_loop(objective, content, steps: int, return_image: bool = False):
+    """The TensorFlow tutorial's optimisation, on ``objective``; returns (loss, seconds).
+
+    With ``return_image=True`` also returns the final image.
+    """
     import tensorflow as tf
 
     start = time.perf_counter()
@@ -39,7 +42,10 @@ def reference_loop(objective, content, steps: int):
     for _ in range(steps):
         train_step(image)
     final_loss = float(objective(image)[0])
-    return final_loss, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if return_image:
+        return final_loss, seconds, image.numpy()[0]
+    return final_loss, seconds
 
 
 def nstlab_until(content, style, target: float, size: int, max_steps: int):
