@@ -26,9 +26,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
+    from convergence import default_style, reference_loop
 
     import nstlab
-    from convergence import default_style, reference_loop
     from nstlab import data
 
     content = nstlab.load_image(args.content or data.photo_path(), max_size=args.size)
