@@ -32,6 +32,9 @@ from nstlab.optimize import (
 INITS = ("content", "noise", "style")
 # Coarse-to-fine: results larger than this start at this size and are refined upwards.
 COARSE_SIZE = 256
+# Coarser scales get steps // 4 by default: at 512 px a 40-step coarse pass cost more time
+# than it saved in reaching the TF tutorial's 100-step loss (benchmarks/README.md).
+COARSE_STEP_FRACTION = 4
 
 
 def scale_schedule(size: int, scales="auto") -> list[int]:
@@ -210,7 +213,8 @@ def stylize(
         :func:`scale_schedule`). ``"auto"`` does this for sizes above 256 px; it is faster
         and keeps large results looking like small ones. ``None``: one scale.
     coarse_steps : int, optional
-        Steps at each coarser scale (default: ``steps``); ``steps`` is used at the final size.
+        Steps at each coarser scale (default: a quarter of ``steps``); ``steps`` is used at
+        the final size.
     style_masks : list of masks, optional
         One mask per style image over the content (white = "this style here"); regions no
         mask covers keep the content. See :class:`nstlab.Objective`.
@@ -296,7 +300,7 @@ def stylize(
         else:
             start = resize_image(image, content_image.shape[:2])
         last = level == len(sizes) - 1
-        level_steps = steps if last or coarse_steps is None else coarse_steps
+        level_steps = steps if last else (coarse_steps or max(1, steps // COARSE_STEP_FRACTION))
         if done >= level_steps:
             image = start
             continue
