@@ -44,7 +44,7 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checks", "cli", "color", "data", "exercises", "features", "history", "images",
-    "live", "losses", "notebook", "optimize", "reconstruct", "transfer", "viz",
+    "live", "losses", "notebook", "optimize", "reconstruct", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

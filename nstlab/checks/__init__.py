@@ -13,11 +13,13 @@ wrong answer raises :class:`CheckFailed` instead of printing, so a broken refere
 solution fails the notebook tests; "not done yet" never raises.
 """
 
+from nstlab.checks import layers as _layers
 from nstlab.checks import optimization as _optimization
 from nstlab.checks import representations as _representations
 from nstlab.checks._base import CheckFailed, exercise_check, expect
+from nstlab.checks.layers import *  # noqa: F403
 from nstlab.checks.optimization import *  # noqa: F403
 from nstlab.checks.representations import *  # noqa: F403
 
 __all__ = ["CheckFailed", "exercise_check", "expect",
-           *_optimization.__all__, *_representations.__all__]
+           *_layers.__all__, *_optimization.__all__, *_representations.__all__]
