@@ -16,6 +16,7 @@ Two optimisers:
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -33,6 +34,21 @@ ADAM_LEARNING_RATE = 0.02
 ADAM_BETA_1 = 0.99
 ADAM_EPSILON = 0.1
 LBFGS_HISTORY = 10
+
+
+class _HideRetracingWarnings(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warnings.
+
+    Every run compiles its own step for its own objective and image size, on purpose; after a
+    few runs in one session (a gallery, a grid) TensorFlow would warn about it as if it were
+    a mistake.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_HideRetracingWarnings())
 
 STOP_COMPLETED = "completed"
 STOP_CALLBACK = "stopped by callback"

@@ -204,3 +204,21 @@ def test_coarse_to_fine_continues_one_history(photo_64, starry_64):
     assert [step for step, _ in steps_seen] == [1, 2, 3, 4, 5]
     assert max(steps_seen[0][1]) == 32 and max(steps_seen[-1][1]) == 64
     assert np.all(np.diff(result.history.time) >= 0)
+
+
+def test_many_runs_in_one_session_do_not_warn_about_retracing(photo_64, starry_64, capfd):
+    """A gallery compiles one step per run on purpose; TensorFlow's warning would mislead."""
+    import logging
+
+    from nstlab import optimize
+
+    record = logging.LogRecord("tensorflow", logging.WARNING, __file__, 1,
+                               "5 out of the last 5 calls to <function f> triggered "
+                               "tf.function retracing. Tracing is expensive", None, None)
+    assert any(isinstance(f, optimize._HideRetracingWarnings)
+               for f in tf.get_logger().filters)
+    assert not all(f.filter(record) for f in tf.get_logger().filters)
+    for seed in range(6):
+        nstlab.stylize(photo_64, starry_64, size=32, steps=1, optimizer="adam", seed=seed,
+                       progress=False)
+    assert "retracing" not in capfd.readouterr().err
