@@ -5,7 +5,8 @@ written the way the TensorFlow tutorial (tensorflow/docs, style_transfer.ipynb) 
 loop: Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1), a ``tf.function`` train step,
 clip to [0, 1], start from the content image. Its loss after ``--reference-steps`` steps is
 the target; then nstlab's default (``nstlab.stylize`` settings) runs until it reaches that
-loss. Times include compilation for both.
+loss. Both times start from the two images in memory and include everything after that:
+building the network, computing the targets, compiling the step, optimising.
 
     python benchmarks/convergence.py --size 256 --reference-steps 300
     python benchmarks/convergence.py --json --content photo.jpg --style painting.jpg
@@ -20,14 +21,17 @@ import sys
 import time
 
 
-def reference_loop(objective, content, steps: int, return_image: bool = False):
-    """The TensorFlow tutorial's optimisation, on ``objective``; returns (loss, seconds).
+def reference_loop(content, style, steps: int, return_image: bool = False):
+    """The TensorFlow tutorial's optimisation of nstlab's default objective.
 
-    With ``return_image=True`` also returns the final image.
+    Returns (objective, loss, seconds), plus the final image with ``return_image=True``.
     """
     import tensorflow as tf
 
+    import nstlab
+
     start = time.perf_counter()
+    objective = nstlab.Objective(content, style)
     image = tf.Variable(content[None])
     optimizer = tf.keras.optimizers.Adam(learning_rate=0.02, beta_1=0.99, epsilon=1e-1)
 
@@ -44,12 +48,17 @@ def reference_loop(objective, content, steps: int, return_image: bool = False):
     final_loss = float(objective(image)[0])
     seconds = time.perf_counter() - start
     if return_image:
-        return final_loss, seconds, image.numpy()[0]
-    return final_loss, seconds
+        return objective, final_loss, seconds, image.numpy()[0]
+    return objective, final_loss, seconds
 
 
-def nstlab_until(content, style, target: float, size: int, max_steps: int):
-    """nstlab's defaults, stopped when the loss reaches ``target``; returns (steps, seconds)."""
+def nstlab_until(content, style, target: float, size: int, max_steps=None, scales="auto",
+                 coarse_steps=None):
+    """nstlab's defaults, stopped when the loss reaches ``target``.
+
+    Returns (step at which it reached the target or None, seconds, result). ``max_steps``
+    None keeps stylize's default step count (which also sets the coarse scales' share).
+    """
     import nstlab
 
     reached = []
@@ -63,7 +72,8 @@ def nstlab_until(content, style, target: float, size: int, max_steps: int):
         return False
 
     start = time.perf_counter()
-    result = nstlab.stylize(content, style, size=size, steps=max_steps, progress=False,
+    result = nstlab.stylize(content, style, size=size, steps=max_steps, scales=scales,
+                            coarse_steps=coarse_steps, progress=False,
                             callbacks=[stop_at_target])
     seconds = time.perf_counter() - start
     return (reached[0] if reached else None), seconds, result
@@ -91,7 +101,15 @@ def main(argv=None) -> int:
     parser.add_argument("--style", default=None, help="style image (default: starry_night)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--reference-steps", type=int, default=300)
-    parser.add_argument("--max-steps", type=int, default=1000)
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="nstlab's step budget (default: stylize's default)")
+    parser.add_argument("--single-scale", action="store_true",
+                        help="no coarse-to-fine for nstlab (default: stylize's 'auto')")
+    parser.add_argument("--coarse-steps", type=int, default=None,
+                        help="nstlab's steps at each coarser scale (default: stylize's)")
+    parser.add_argument("--reference-from", default=None, metavar="FILE.json",
+                        help="reuse the target and reference time of an earlier --json run "
+                             "(same images and size) to compare nstlab settings quickly")
     parser.add_argument("--save", default=None, metavar="PREFIX",
                         help="save both images as PREFIX_reference.png / PREFIX_nstlab.png")
     parser.add_argument("--json", action="store_true")
@@ -107,13 +125,23 @@ def main(argv=None) -> int:
     else:
         style, style_name = default_style(args.size)
     nstlab.seed_everything(0)
-    objective = nstlab.Objective(content, style)
-    target, reference_seconds = reference_loop(objective, content, args.reference_steps)
+    scales = None if args.single_scale else "auto"
+    reference_image = None
+    if args.reference_from:
+        with open(args.reference_from) as file:
+            earlier = json.load(file)
+        target, reference_seconds = earlier["target_loss"], earlier["reference_seconds"]
+        args.reference_steps = earlier["reference_steps"]
+    else:
+        _, target, reference_seconds, reference_image = reference_loop(
+            content, style, args.reference_steps, return_image=True)
     steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
-                                                 args.max_steps)
+                                                 args.max_steps, scales, args.coarse_steps)
     summary = {
         "size": list(content.shape[:2]), "style": style_name,
         "reference_steps": args.reference_steps,
+        "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
+        "nstlab_coarse_steps": result.settings.get("coarse_steps"),
         "target_loss": target, "reference_seconds": reference_seconds,
         "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
         "nstlab_reached_target": steps is not None,
@@ -121,6 +149,8 @@ def main(argv=None) -> int:
     }
     if args.save:
         result.save(f"{args.save}_nstlab.png")
+        if reference_image is not None:
+            nstlab.save_image(reference_image, f"{args.save}_reference.png")
     if args.json:
         print(json.dumps(summary))
     else:

@@ -36,10 +36,9 @@ def main(argv=None) -> int:
         style = nstlab.load_image(args.style, max_size=args.size)
     else:
         style, _ = default_style(args.size)
-    objective = nstlab.Objective(content, style)
     nstlab.seed_everything(0)
-    reference_loss, reference_seconds, reference = reference_loop(
-        objective, content, args.reference_steps, return_image=True)
+    objective, reference_loss, reference_seconds, reference = reference_loop(
+        content, style, args.reference_steps, return_image=True)
     start = time.perf_counter()
     result = nstlab.stylize(content, style, size=args.size, progress=False)
     nstlab_seconds = time.perf_counter() - start
