@@ -92,7 +92,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
     parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",
                         help="coarse-to-fine sizes, ending at --size (default: automatic, "
-                             "starting at 256 px for larger sizes)")
+                             "starting at 512 px above 512 px)")
     parser.add_argument("--single-scale", action="store_true",
                         help="no coarse-to-fine: optimise at --size only")
     parser.add_argument("--coarse-steps", type=_positive_int, default=None, metavar="N",

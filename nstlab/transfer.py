@@ -30,17 +30,19 @@ from nstlab.optimize import (
 )
 
 INITS = ("content", "noise", "style")
-# Coarse-to-fine: results larger than this start at this size and are refined upwards.
-COARSE_SIZE = 256
-# Coarser scales get steps // 4 by default: at 512 px a 40-step coarse pass cost more time
-# than it saved in reaching the TF tutorial's 100-step loss (benchmarks/README.md).
+# Coarse-to-fine: results larger than this start at this size and are refined upwards, so a
+# 1024 px result keeps the look of the 512 px one. Up to 512 px one scale is faster: at
+# 512 px a pass at 256 px (10, 20 or 50 steps) cost more time than it saved in reaching the
+# TF tutorial's 100-step loss (benchmarks/README.md).
+COARSE_SIZE = 512
+# Coarser scales get steps // 4 by default.
 COARSE_STEP_FRACTION = 4
 
 
 def scale_schedule(size: int, scales="auto") -> list[int]:
     """The image sizes (longest side) a coarse-to-fine run goes through, ending at ``size``.
 
-    ``"auto"`` starts at :data:`COARSE_SIZE` and doubles (256, 512, 1024, ...) until
+    ``"auto"`` starts at :data:`COARSE_SIZE` and doubles (512, 1024, 2048, ...) until
     ``size``; ``None`` means a single scale; a list is used as given (it must rise and end
     at ``size``).
     """
@@ -210,8 +212,8 @@ def stylize(
     pooling : "max" or "avg"
     scales : "auto", None or list of int
         Coarse-to-fine: optimise at small sizes first, upsample, and continue (see
-        :func:`scale_schedule`). ``"auto"`` does this for sizes above 256 px; it is faster
-        and keeps large results looking like small ones. ``None``: one scale.
+        :func:`scale_schedule`). ``"auto"`` does this for sizes above 512 px, starting at
+        512 px, so large results keep the look of small ones. ``None``: one scale.
     coarse_steps : int, optional
         Steps at each coarser scale (default: a quarter of ``steps``); ``steps`` is used at
         the final size.

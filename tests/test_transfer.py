@@ -184,9 +184,10 @@ def test_scale_schedule():
     from nstlab.transfer import scale_schedule
 
     assert scale_schedule(256) == [256]
-    assert scale_schedule(512) == [256, 512]
-    assert scale_schedule(1024) == [256, 512, 1024]
-    assert scale_schedule(700) == [256, 350, 700]
+    assert scale_schedule(512) == [512]
+    assert scale_schedule(1024) == [512, 1024]
+    assert scale_schedule(2048) == [512, 1024, 2048]
+    assert scale_schedule(700) == [512, 700]
     assert scale_schedule(512, None) == [512]
     assert scale_schedule(96, [48, 96]) == [48, 96]
     with pytest.raises(ValueError, match="rising sizes ending at size=96"):
