@@ -43,8 +43,9 @@ _EXPORTS = {
 }
 
 _SUBMODULES = {
-    "backbones", "checks", "cli", "color", "data", "exercises", "features", "history", "images",
-    "live", "losses", "notebook", "optimize", "reconstruct", "tradeoff", "transfer", "viz",
+    "backbones", "checks", "cli", "color", "data", "exercises", "explorer", "features",
+    "history", "images", "live", "losses", "notebook", "optimize", "reconstruct", "tradeoff",
+    "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)
