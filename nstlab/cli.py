@@ -141,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--style-masks", nargs="+", default=None, metavar="MASK",
                          help="one mask image per style (white = that style here); regions no "
                               "mask covers keep the content")
+    stylize.add_argument("--preserve-color", choices=("luminance", "histogram", "post"),
+                         default=None,
+                         help="keep the photo's colours: luminance (optimise brightness only), "
+                              "histogram (recolour the style first) or post (swap colours "
+                              "after)")
+    stylize.add_argument("--color-match-mode", choices=("sym", "cholesky", "pca"), default="sym",
+                         help="covariance matching used by --preserve-color histogram")
+    stylize.add_argument("--denoise", type=_non_negative_float, default=None, metavar="STRENGTH",
+                         help="edge-preserving smoothing of the result (about 0.1 removes "
+                              "grain)")
     _add_run_options(stylize, size=512, steps=None)
 
     demo = commands.add_parser(
@@ -283,7 +293,10 @@ def _run(args) -> int:
                 checkpoint_dir=args.checkpoint, checkpoint_every=args.checkpoint_every,
                 resume=resume, pooling=args.pooling,
                 scales=None if args.single_scale else (args.scales or "auto"),
-                coarse_steps=args.coarse_steps, style_masks=getattr(args, "style_masks", None))
+                coarse_steps=args.coarse_steps, style_masks=getattr(args, "style_masks", None),
+                preserve_color=getattr(args, "preserve_color", None),
+                color_match_mode=getattr(args, "color_match_mode", "sym"),
+                denoise=getattr(args, "denoise", None))
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -11,6 +11,15 @@ neural style transfer", section 5) give two ways, both here:
   recolour the *painting* so its pixels have the photo's mean colour and colour
   covariance, then stylize with the recoloured painting.
 
+Both can also run *inside* :func:`nstlab.stylize` with ``preserve_color=``:
+
+* ``"luminance"``: luminance-only transfer as the paper does it (section 5.1). The network
+  sees grey images only: the photo's luminance, and the painting's luminance with its mean
+  and spread matched to the photo's (:func:`luminance_only_inputs`). The optimised
+  luminance then gets the photo's I and Q back (:func:`transfer_luminance`).
+* ``"histogram"``: the painting is recoloured with :func:`match_color_statistics` first.
+* ``"post"``: an ordinary run, then :func:`transfer_luminance` (the simple baseline).
+
 Plus :func:`denoise`, a small edge-preserving smoothing filter for the finished image.
 
 Every function takes and returns float32 RGB images of shape (H, W, 3) with values in
@@ -35,11 +44,15 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "PRESERVE_COLOR",
     "RGB_TO_YIQ",
     "YIQ_TO_RGB",
     "denoise",
+    "grey_rgb",
     "luminance",
+    "luminance_only_inputs",
     "match_color_statistics",
+    "match_luminance",
     "rgb_to_yiq",
     "transfer_luminance",
     "yiq_to_rgb",
@@ -56,6 +69,8 @@ RGB_TO_YIQ = np.array(
 )
 #: YIQ -> RGB: the exact inverse of :data:`RGB_TO_YIQ`, so a round trip loses nothing.
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
+#: The values of ``nstlab.stylize(..., preserve_color=...)`` besides ``None``.
+PRESERVE_COLOR = ("luminance", "histogram", "post")
 
 MODES = ("cholesky", "pca", "sym")
 
@@ -110,6 +125,47 @@ def transfer_luminance(stylized, content) -> np.ndarray:
     yiq = rgb_to_yiq(content)
     yiq[..., 0] = luminance(stylized)
     return np.clip(yiq_to_rgb(yiq), 0.0, 1.0)
+
+
+def grey_rgb(image) -> np.ndarray:
+    """The luminance Y of an RGB image, repeated in all three channels: (H, W, 3) float32.
+
+    The network expects three channels; a grey RGB image carries Y and no colour (I = Q = 0).
+    """
+    return _grey(luminance(image))
+
+
+def _grey(y: np.ndarray) -> np.ndarray:
+    return np.repeat(np.clip(y, 0.0, 1.0)[..., np.newaxis], 3, axis=-1).astype(np.float32)
+
+
+def match_luminance(style, content, eps: float = 1e-6) -> np.ndarray:
+    r"""The style's luminance, shifted and scaled to the content's, as a grey RGB image.
+
+    Gatys et al. (2017), section 5.1: before luminance-only transfer, match the style's
+    luminance histogram to the content's to first order,
+
+    .. math:: Y_s' = \frac{\sigma_c}{\sigma_s} (Y_s - \mu_s) + \mu_c ,
+
+    so that a dark painting does not darken a bright photo. Returns (H, W, 3) float32 in
+    [0, 1], the size of ``style``.
+    """
+    y_style = luminance(style).astype(np.float64)
+    y_content = luminance(content).astype(np.float64)
+    scale = y_content.std() / max(y_style.std(), eps)
+    matched = (y_style - y_style.mean()) * scale + y_content.mean()
+    return _grey(matched)
+
+
+def luminance_only_inputs(content, styles) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The grey content and grey, luminance-matched styles of luminance-only transfer.
+
+    ``styles`` is one image or a list; returns ``(content_grey, [style_grey, ...])``, each
+    (H, W, 3) float32. Stylize those, then put back the photo's colours with
+    :func:`transfer_luminance`.
+    """
+    styles = list(styles) if isinstance(styles, list | tuple) else [styles]
+    return grey_rgb(content), [match_luminance(style, content) for style in styles]
 
 
 def _sqrtm_psd(matrix: np.ndarray, inverse: bool = False) -> np.ndarray:

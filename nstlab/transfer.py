@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nstlab import losses
+from nstlab import color, losses
 from nstlab.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from nstlab.history import History
 from nstlab.images import load_image, resize_image, save_image
@@ -168,6 +168,9 @@ def stylize(
     checkpoint_dir=None,
     checkpoint_every: int = 50,
     resume=None,
+    preserve_color: str | None = None,
+    color_match_mode: str = "sym",
+    denoise: float | None = None,
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -226,6 +229,18 @@ def stylize(
     resume : path or Checkpoint, optional
         Continue a checkpointed run: call ``stylize`` with the same images and options and
         ``resume=`` the checkpoint folder. The history continues the saved one.
+    preserve_color : None, "luminance", "histogram" or "post"
+        Keep the content's colours (Gatys et al. 2017, section 5; see :mod:`nstlab.color`).
+        ``"luminance"``: optimise grey images (the content's luminance, and the style's
+        with its mean and spread matched to the content's), then give the result the
+        content's colours; callbacks and checkpoints see the grey image. ``"histogram"``:
+        recolour the style to the content's colour mean and covariance before stylizing.
+        ``"post"``: stylize normally, then swap in the content's colours.
+    color_match_mode : "sym" (default), "cholesky" or "pca"
+        How ``"histogram"`` matches the covariance (:func:`nstlab.color.match_color_statistics`).
+    denoise : float, optional
+        Strength of an edge-preserving filter applied to the final image
+        (:func:`nstlab.color.denoise`; about 0.1 removes grain).
 
     Returns
     -------
@@ -243,7 +258,8 @@ def stylize(
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
         "style_scale": style_scale, "style_blend_weights": style_blend_weights,
         "pooling": pooling, "coarse_steps": coarse_steps, "scales": scales,
-        "style_masks": style_masks is not None,
+        "style_masks": style_masks is not None, "preserve_color": preserve_color,
+        "color_match_mode": color_match_mode, "denoise": denoise,
     }
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
@@ -251,6 +267,14 @@ def stylize(
         raise ValueError(f"style_scale must be a positive number, got {style_scale!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if preserve_color is not None and preserve_color not in color.PRESERVE_COLOR:
+        raise ValueError(f"unknown preserve_color {preserve_color!r}; choose None or one of "
+                         f"{', '.join(color.PRESERVE_COLOR)}")
+    if color_match_mode not in color.MODES:
+        raise ValueError(f"unknown color_match_mode {color_match_mode!r}; choose one of "
+                         f"{', '.join(color.MODES)}")
+    if denoise is not None and not (np.isfinite(denoise) and denoise >= 0):
+        raise ValueError(f"denoise must be a strength >= 0, got {denoise!r}")
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     seed_everything(seed)
     content_full = load_image(content)
@@ -258,6 +282,12 @@ def stylize(
     sizes = scale_schedule(size, scales)
     styles = style if isinstance(style, list | tuple) else [style]
     styles_full = [load_image(s) for s in styles]
+    colors_from = content_full
+    if preserve_color == "histogram":
+        styles_full = [color.match_color_statistics(s, content_full, mode=color_match_mode)
+                       for s in styles_full]
+    elif preserve_color == "luminance":
+        content_full, styles_full = color.luminance_only_inputs(content_full, styles_full)
 
     checkpointer = (Checkpointer(checkpoint_dir, checkpoint_every, settings)
                     if checkpoint_dir is not None else None)
@@ -319,4 +349,8 @@ def stylize(
     settings["scales"] = sizes
     if history is None:  # resumed a run that had already finished
         history = resumed.history
+    if preserve_color in ("luminance", "post"):
+        image = color.transfer_luminance(image, colors_from)
+    if denoise:
+        image = color.denoise(image, denoise)
     return Result(image=image, history=history, stop_reason=stop_reason, settings=settings)

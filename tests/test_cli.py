@@ -128,7 +128,8 @@ def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair):
 
 def test_resume_continues_a_checkpointed_run(tmp_path, pair, capsys):
     out, history = tmp_path / "out.png", tmp_path / "history.json"
-    common = ["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "6",
+    # Enough steps that the run is still going when the signal arrives.
+    common = ["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "60",
               "--optimizer", "adam", "--quiet", "--checkpoint", str(tmp_path / "run")]
     process = subprocess.Popen([sys.executable, "-m", "nstlab", *common, "--checkpoint-every",
                                 "1", "--save-every", "1"], stderr=subprocess.PIPE, text=True)
@@ -143,11 +144,11 @@ def test_resume_continues_a_checkpointed_run(tmp_path, pair, capsys):
     from nstlab.checkpoint import load_checkpoint
 
     done = len(load_checkpoint(tmp_path / "run").history)
-    assert 3 <= done < 6
+    assert 3 <= done < 60
     code = main([*common, "--resume", str(tmp_path / "run"), "--history", str(history)])
     assert code == 0 and out.exists()
     record = json.loads(history.read_text())
-    assert len(record["history"]["total"]) == 6
+    assert len(record["history"]["total"]) == 60
 
 
 def test_resume_from_a_missing_checkpoint_is_a_usage_error(tmp_path, pair, capsys):
@@ -174,3 +175,19 @@ def test_controls_from_the_command_line(tmp_path, pair, capsys):
     assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"),
                  "--style-masks", str(mask_path), str(mask_path)]) == 2
     assert "2 masks for 1 style" in capsys.readouterr().err
+
+
+def test_colour_options_from_the_command_line(tmp_path, pair, capsys):
+    out = tmp_path / "out.png"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "40", "--steps", "2",
+                 "--preserve-color", "histogram", "--color-match-mode", "cholesky",
+                 "--denoise", "0.1", "--history", str(tmp_path / "h.json"), "--quiet"])
+    assert code == 0 and out.exists()
+    settings = json.loads((tmp_path / "h.json").read_text())["settings"]
+    assert (settings["preserve_color"], settings["color_match_mode"], settings["denoise"]) == (
+        "histogram", "cholesky", 0.1)
+    for bad, message in ((["--preserve-color", "colour"], "invalid choice: 'colour'"),
+                         (["--denoise", "-1"], "--denoise")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["stylize", *map(str, pair), "-o", str(out), *bad])
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
