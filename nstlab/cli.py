@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "after)")
     stylize.add_argument("--color-match-mode", choices=("sym", "cholesky", "pca"), default="sym",
                          help="covariance matching used by --preserve-color histogram")
+    stylize.add_argument("--coarse-style", default=None, metavar="IMAGE",
+                         help="take the coarse style layers' targets (large-scale structure) "
+                              "from this image, the fine ones from the style")
+    stylize.add_argument("--coarse-layers", type=_layer_list, default=None, metavar="L1,L2",
+                         help="the style layers --coarse-style sets (default: block 3 on)")
     stylize.add_argument("--denoise", type=_non_negative_float, default=None, metavar="STRENGTH",
                          help="edge-preserving smoothing of the result (about 0.1 removes "
                               "grain)")
@@ -223,12 +228,25 @@ def _load_inputs(args):
                                  f"{len(styles)} style images")
             args.style_masks = [images.load_image(path, max_pixels=args.max_pixels)
                                 for path in args.style_masks]
+        if args.coarse_layers is not None and args.coarse_style is None:
+            raise UsageError("--coarse-layers needs --coarse-style")
+        if args.coarse_style is not None:
+            if args.style_masks is not None:
+                raise UsageError("--coarse-style cannot be combined with --style-masks")
+            style_layers = list(args.style_layers or DEFAULT_STYLE_LAYERS)
+            for name in args.coarse_layers or []:
+                if name not in style_layers:
+                    raise UsageError(f"--coarse-layers: {name!r} is not a style layer; choose "
+                                     f"from {','.join(style_layers)}")
+            args.coarse_style = images.load_image(args.coarse_style, max_pixels=args.max_pixels)
     deepest = max(list(args.content_layers or []) + list(args.style_layers or DEFAULT_STYLE_LAYERS),
                   key=backbones.layer_names(args.backbone).index)
     needed = backbones.min_input_size(deepest)
     style_size = max(1, round(args.size * getattr(args, "style_scale", 1.0)))
+    checked_styles = styles + ([args.coarse_style] if getattr(args, "coarse_style", None)
+                               is not None else [])
     shapes = [("content", content.shape[:2])] + [
-        ("style", images.fit_within(*s.shape[:2], style_size)) for s in styles]
+        ("style", images.fit_within(*s.shape[:2], style_size)) for s in checked_styles]
     for name, (height, width) in shapes:
         if min(height, width) < needed:
             raise UsageError(
@@ -296,7 +314,9 @@ def _run(args) -> int:
                 coarse_steps=args.coarse_steps, style_masks=getattr(args, "style_masks", None),
                 preserve_color=getattr(args, "preserve_color", None),
                 color_match_mode=getattr(args, "color_match_mode", "sym"),
-                denoise=getattr(args, "denoise", None))
+                denoise=getattr(args, "denoise", None),
+                coarse_style=getattr(args, "coarse_style", None),
+                coarse_layers=getattr(args, "coarse_layers", None))
     finally:
         signal.signal(signal.SIGTERM, previous)
 

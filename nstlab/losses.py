@@ -109,6 +109,17 @@ def load_mask(mask, shape) -> np.ndarray:
     return resize_image(load_image(mask), tuple(shape)).mean(axis=-1)
 
 
+def default_coarse_layers(style_layers: Sequence[str]) -> list[str]:
+    """The style layers from block 3 on: they see patches large enough for structure.
+
+    Each unit of ``block3_conv1`` sees 24 x 24 pixels of the input and one of
+    ``block5_conv1`` 132 x 132, while ``block1_conv1`` and ``block2_conv1`` see 3 and 10
+    pixels: colour and grain.
+    """
+    return [name for name in style_layers
+            if name.startswith("block") and name[5:6].isdigit() and int(name[5]) >= 3]
+
+
 def layer_weights(layers: Sequence[str], weights=None) -> dict[str, float]:
     """Per-layer weights normalised to sum to 1 (equal when ``weights`` is None).
 
@@ -162,6 +173,13 @@ class Objective:
     style_blend_weights : list of float, optional
         One weight per style image (normalised); default equal. With ``style_masks`` the
         weights are used as given (default 1 each): each one scales its region's style loss.
+    coarse_style : image, optional
+        Scale control (Gatys et al. 2017, section 6): the Gram targets of ``coarse_layers``
+        come from this image, the others from ``style``: fine texture from one painting,
+        large-scale structure from another. Not combined with ``style_masks``.
+    coarse_layers : list of str, optional
+        Which style layers take their targets from ``coarse_style`` (default: those from
+        block 3 on, :func:`default_coarse_layers`).
     style_masks : list of masks, optional
         Spatial control (Gatys et al. 2017, section 4): one mask per style image, an image
         or array the size of the content (white = 1: "this style here"). Each style is
@@ -192,6 +210,8 @@ class Objective:
         style_masks=None,
         pooling: str = "max",
         extractor: FeatureExtractor | None = None,
+        coarse_style=None,
+        coarse_layers=None,
     ):
         for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
                             ("tv_weight", tv_weight)):
@@ -235,6 +255,24 @@ class Objective:
                                                        style_masks)
         elif self.style_layers:
             self.style_targets = self._blended_style_grams(style, style_blend_weights)
+        self.coarse_layers = []
+        if coarse_style is not None and self.style_layers:
+            if style_masks is not None:
+                raise ValueError("coarse_style cannot be combined with style_masks")
+            self._take_coarse_targets(coarse_style, coarse_layers)
+
+    def _take_coarse_targets(self, image, layers) -> None:
+        layers = default_coarse_layers(self.style_layers) if layers is None else (
+            [layers] if isinstance(layers, str) else list(layers))
+        if unknown := [name for name in layers if name not in self.style_layers]:
+            raise ValueError(f"coarse layer {unknown[0]!r} is not a style layer; choose from "
+                             f"{', '.join(self.style_layers)}")
+        batch = _as_batch(image)
+        self.extractor.check_size(*batch.shape[1:3])
+        features = self.extractor(batch)
+        for name in layers:
+            self.style_targets[name] = gram_matrix(features[name])
+        self.coarse_layers = layers
 
     def _region_targets(self, content, style, blend_weights, masks):
         styles = list(style) if isinstance(style, list | tuple) else [style]

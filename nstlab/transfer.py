@@ -171,6 +171,8 @@ def stylize(
     preserve_color: str | None = None,
     color_match_mode: str = "sym",
     denoise: float | None = None,
+    coarse_style=None,
+    coarse_layers=None,
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -241,6 +243,12 @@ def stylize(
     denoise : float, optional
         Strength of an edge-preserving filter applied to the final image
         (:func:`nstlab.color.denoise`; about 0.1 removes grain).
+    coarse_style : path, PIL image or array, optional
+        Scale control (Gatys et al. 2017, section 6): the coarse style layers take their
+        targets from this image (resized like the style), the fine ones from ``style``.
+    coarse_layers : list of str, optional
+        The style layers matched to ``coarse_style`` (default: block 3 on,
+        :func:`nstlab.losses.default_coarse_layers`).
 
     Returns
     -------
@@ -260,6 +268,7 @@ def stylize(
         "pooling": pooling, "coarse_steps": coarse_steps, "scales": scales,
         "style_masks": style_masks is not None, "preserve_color": preserve_color,
         "color_match_mode": color_match_mode, "denoise": denoise,
+        "coarse_style": coarse_style is not None, "coarse_layers": coarse_layers,
     }
     if size is not None and (int(size) != size or size < 1):
         raise ValueError(f"size must be a positive whole number of pixels, got {size!r}")
@@ -282,11 +291,14 @@ def stylize(
     sizes = scale_schedule(size, scales)
     styles = style if isinstance(style, list | tuple) else [style]
     styles_full = [load_image(s) for s in styles]
+    coarse_full = [] if coarse_style is None else [load_image(coarse_style)]
     colors_from = content_full
     if preserve_color == "histogram":
-        styles_full = [color.match_color_statistics(s, content_full, mode=color_match_mode)
-                       for s in styles_full]
+        styles_full, coarse_full = (
+            [color.match_color_statistics(s, content_full, mode=color_match_mode) for s in group]
+            for group in (styles_full, coarse_full))
     elif preserve_color == "luminance":
+        _, coarse_full = color.luminance_only_inputs(content_full, coarse_full)
         content_full, styles_full = color.luminance_only_inputs(content_full, styles_full)
 
     checkpointer = (Checkpointer(checkpoint_dir, checkpoint_every, settings)
@@ -316,6 +328,8 @@ def stylize(
             style_masks=style_masks,
             pooling=pooling,
             extractor=extractor,
+            coarse_style=resize_image(coarse_full[0], style_size) if coarse_full else None,
+            coarse_layers=coarse_layers,
         )
         extractor = objective.extractor  # built once, reused at every scale
         done, state = 0, None

@@ -191,3 +191,20 @@ def test_colour_options_from_the_command_line(tmp_path, pair, capsys):
         with pytest.raises(SystemExit) as exit_info:
             main(["stylize", *map(str, pair), "-o", str(out), *bad])
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_coarse_style_from_the_command_line(tmp_path, pair, capsys):
+    out = tmp_path / "out.png"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "40", "--steps", "2",
+                 "--coarse-style", str(pair[0]), "--coarse-layers", "block5_conv1",
+                 "--history", str(tmp_path / "h.json"), "--quiet"])
+    assert code == 0 and out.exists()
+    settings = json.loads((tmp_path / "h.json").read_text())["settings"]
+    assert settings["coarse_style"] is True and settings["coarse_layers"] == ["block5_conv1"]
+    other = str(tmp_path / "other.png")
+    assert main(["stylize", *map(str, pair), "-o", other, "--coarse-style", str(pair[0]),
+                 "--coarse-layers", "block4_conv2"]) == 2
+    assert "'block4_conv2' is not a style layer" in capsys.readouterr().err
+    assert main(["stylize", *map(str, pair), "-o", other, "--coarse-layers",
+                 "block5_conv1"]) == 2
+    assert "--coarse-layers needs --coarse-style" in capsys.readouterr().err

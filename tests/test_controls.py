@@ -160,3 +160,37 @@ def test_luminance_inputs_are_grey_and_matched():
 def test_bad_colour_options_are_named(photo_64, starry_64, options, message):
     with pytest.raises(ValueError, match=message):
         nstlab.stylize(photo_64, starry_64, size=32, steps=1, progress=False, **options)
+
+
+# --------------------------------------------------------------------------- coarse style
+
+
+def test_coarse_layers_take_their_targets_from_the_coarse_style(photo_64, starry_64):
+    coarse = nstlab.data.generated_style("mosaic", 64)
+    objective = nstlab.Objective(photo_64, starry_64, coarse_style=coarse)
+    assert objective.coarse_layers == ["block3_conv1", "block4_conv1", "block5_conv1"]
+    style_features = objective.extractor(starry_64)
+    coarse_features = objective.extractor(coarse)
+    for name in objective.style_layers:
+        source = coarse_features if name in objective.coarse_layers else style_features
+        np.testing.assert_allclose(objective.style_targets[name],
+                                   nstlab.gram_matrix(source[name]), rtol=1e-5)
+
+
+def test_coarse_style_changes_the_result(photo_64, starry_64):
+    coarse = nstlab.data.generated_style("mosaic", 64)
+    options = dict(size=48, steps=4, seed=0, progress=False)
+    plain = nstlab.stylize(photo_64, starry_64, **options)
+    mixed = nstlab.stylize(photo_64, starry_64, coarse_style=coarse,
+                           coarse_layers=["block4_conv1", "block5_conv1"], **options)
+    assert mixed.settings["coarse_style"] and mixed.image.shape == plain.image.shape
+    assert np.abs(mixed.image - plain.image).mean() > 1e-3
+
+
+def test_coarse_style_mistakes_are_named(photo_64, starry_64):
+    with pytest.raises(ValueError, match="coarse layer 'block4_conv2' is not a style layer"):
+        nstlab.Objective(photo_64, starry_64, coarse_style=starry_64,
+                         coarse_layers=["block4_conv2"])
+    with pytest.raises(ValueError, match="cannot be combined with style_masks"):
+        nstlab.Objective(photo_64, starry_64, coarse_style=starry_64,
+                         style_masks=[np.ones(photo_64.shape[:2], np.float32)])
