@@ -44,8 +44,8 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checks", "cli", "color", "data", "exercises", "explorer", "features",
-    "history", "images", "live", "losses", "notebook", "optimize", "reconstruct", "tradeoff",
-    "transfer", "viz",
+    "history", "images", "lbfgs", "live", "losses", "notebook", "optimize", "reconstruct",
+    "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -6,9 +6,9 @@ Two optimisers:
   loss under a ``tf.GradientTape``, takes the gradient with respect to the *pixels*,
   applies an Adam update and clips the pixels back to [0, 1]. The step is a ``tf.function``,
   so it runs as one compiled graph, on a GPU when TensorFlow sees one.
-* ``"lbfgs"``: the default. SciPy's L-BFGS-B with bounds [0, 1] on every pixel, fed the
-  same loss and gradient (also a ``tf.function``). It builds a picture of the loss surface's
-  curvature from recent gradients and needs far fewer steps than Adam.
+* ``"lbfgs"``: the default. L-BFGS with every pixel held in [0, 1] (:mod:`nstlab.lbfgs`), fed
+  the same loss and gradient (also a ``tf.function``). It builds a picture of the loss
+  surface's curvature from recent gradients and needs far fewer steps than Adam.
 
 :func:`optimize_pixels` is the loop on its own (any objective, any start image);
 :func:`nstlab.stylize` (in ``nstlab.stylize``) loads images and calls it.
@@ -215,55 +215,29 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
-class _StopLBFGS(Exception):
-    pass
-
-
 def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
-    from scipy.optimize import Bounds, minimize
+    from nstlab import lbfgs
 
-    shape = tuple(image.shape)
-    loss_and_gradient = make_loss_and_gradient(run.objective, shape)
-    best = {"loss": np.inf, "x": None}
-    last = {"x": None, "total": None, "parts": None}
-    start_x = image.numpy()
-    run.current_image = lambda: _to_image(
-        start_x if best["x"] is None else best["x"].reshape(shape).astype(np.float32))
+    loss_and_gradient = make_loss_and_gradient(run.objective, tuple(image.shape))
+    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size)
 
-    def evaluate(x):
-        total, parts, gradient = loss_and_gradient(tf.constant(x.reshape(shape), tf.float32))
-        total = float(total)
-        gradient = gradient.numpy().astype(np.float64).ravel()
-        if not (np.isfinite(total) and np.all(np.isfinite(gradient))):
-            run.stop_reason = STOP_NON_FINITE
-            raise _StopLBFGS
-        last.update(x=x.copy(), total=total, parts=parts)
-        if total < best["loss"]:
-            best.update(loss=total, x=x.copy())
-        return total, gradient
+    def current_image():
+        return _to_image(optimizer.pixels.numpy())
 
-    def after_iteration(intermediate_result):
-        x = intermediate_result.x
-        if last["x"] is None or not np.array_equal(x, last["x"]):
-            evaluate(x)
-        if run.record(last["total"], last["parts"], lambda: _to_image(x.reshape(shape))):
-            raise StopIteration
-
-    x0 = image.numpy().astype(np.float64).ravel()
+    run.current_image = current_image
     try:
-        minimize(
-            evaluate, x0, jac=True, method="L-BFGS-B",
-            bounds=Bounds(np.zeros_like(x0), np.ones_like(x0)),
-            callback=after_iteration,
-            options={"maxiter": run.steps, "maxfun": 3 * run.steps + 20,
-                     "maxcor": history_size, "ftol": 1e-12, "gtol": 0.0},
-        )
-    except _StopLBFGS:
-        pass
+        while True:
+            status = optimizer.step()
+            if status == lbfgs.NON_FINITE:
+                run.stop_reason = STOP_NON_FINITE
+                return
+            if status == lbfgs.STUCK:  # a minimum along every direction it could find
+                return
+            if run.record(optimizer.loss, optimizer.parts, current_image):
+                return
     finally:
-        # Keep the best image evaluated so far, whatever ended the run.
-        if best["x"] is not None:
-            image.assign(best["x"].reshape(shape).astype(np.float32))
+        # The optimiser only ever moves to a point with a lower, finite loss: keep it.
+        image.assign(optimizer.pixels)
 
 
 def optimize_pixels(

@@ -1,0 +1,128 @@
+"""The projected L-BFGS of nstlab.lbfgs on problems whose answer is known."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nstlab import lbfgs
+
+
+def quadratic(target, curvature):
+    """loss(x) = sum(curvature * (x - target)^2) / 2: an ill-conditioned bowl."""
+    target = tf.constant(target, tf.float32)
+    curvature = tf.constant(curvature, tf.float32)
+
+    def loss_and_gradient(pixels):
+        difference = pixels - target
+        loss = 0.5 * tf.reduce_sum(curvature * difference**2)
+        return loss, {"bowl": loss}, curvature * difference
+
+    return loss_and_gradient
+
+
+def make_bowl(low, high, condition):
+    rng = np.random.default_rng(0)
+    shape = (1, 6, 5, 3)
+    target = rng.uniform(low, high, shape).astype(np.float32)
+    curvature = np.exp(rng.uniform(0, np.log(condition), shape)).astype(np.float32)
+    return target, curvature
+
+
+@pytest.fixture
+def bowl():
+    """A minimum partly outside [0, 1], curvatures over two orders of magnitude."""
+    return make_bowl(-0.3, 1.3, 100)
+
+
+def run(loss_and_gradient, start, steps, history_size=10):
+    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, start, history_size)
+    statuses = [optimizer.step() for _ in range(steps)]
+    return optimizer, statuses
+
+
+def test_finds_the_minimum_inside_the_box(bowl):
+    target, curvature = bowl
+    optimizer = lbfgs.BoxLBFGS(quadratic(target, curvature), np.full(target.shape, 0.5))
+    for _ in range(60):
+        if optimizer.step() != lbfgs.STEPPED:
+            break  # float32 cannot resolve a lower loss any more
+    # With bounds, the minimum of a separable bowl is the target clipped to [0, 1].
+    best = np.clip(target, 0, 1)
+    best_loss = 0.5 * np.sum(curvature * (best - target) ** 2)
+    assert optimizer.loss == pytest.approx(best_loss, rel=1e-5)
+    np.testing.assert_allclose(optimizer.pixels.numpy(), best, atol=5e-3)
+
+
+def test_pixels_never_leave_the_box_and_the_loss_never_rises(bowl):
+    target, curvature = bowl
+    optimizer = lbfgs.BoxLBFGS(quadratic(target, curvature), np.full(target.shape, 0.5))
+    losses = [optimizer.loss]
+    for _ in range(20):
+        assert optimizer.step() == lbfgs.STEPPED
+        pixels = optimizer.pixels.numpy()
+        assert pixels.min() >= 0.0 and pixels.max() <= 1.0
+        losses.append(optimizer.loss)
+    assert all(later <= earlier for earlier, later in zip(losses, losses[1:], strict=False))
+
+
+def test_curvature_memory_beats_the_best_fixed_gradient_step():
+    target, curvature = make_bowl(0.1, 0.9, 1000)
+    optimizer, _ = run(quadratic(target, curvature), np.full(target.shape, 0.5), 30,
+                       history_size=5)
+    assert len(optimizer.pairs) == 5
+    # Gradient descent with the largest stable fixed step, 1 / (largest curvature).
+    pixels = np.full(target.shape, 0.5)
+    for _ in range(30):
+        pixels = pixels - curvature * (pixels - target) / curvature.max()
+    descent_loss = 0.5 * np.sum(curvature * (pixels - target) ** 2)
+    assert optimizer.loss < descent_loss / 20
+
+
+def test_first_step_moves_pixels_by_the_chosen_rms():
+    shape = (1, 8, 8, 3)
+    # A huge, uniform gradient, like a style loss's: the raw gradient step would saturate.
+    loss_and_gradient = quadratic(np.full(shape, 1e4, np.float32), np.ones(shape, np.float32))
+    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, np.full(shape, 0.5))
+    assert optimizer.step() == lbfgs.STEPPED
+    moved = optimizer.pixels.numpy() - 0.5
+    assert np.sqrt(np.mean(moved**2)) == pytest.approx(lbfgs.FIRST_STEP_RMS, rel=1e-4)
+
+
+def test_a_pixel_at_a_bound_pushed_outward_stays_there():
+    shape = (1, 2, 2, 3)
+    target = np.full(shape, 2.0, np.float32)  # every pixel wants to go above 1
+    optimizer, statuses = run(quadratic(target, np.ones(shape, np.float32)), np.ones(shape), 3)
+    # Already at the best point of the box: no step can lower the loss.
+    assert statuses[0] == lbfgs.STUCK
+    np.testing.assert_array_equal(optimizer.pixels.numpy(), np.ones(shape))
+
+
+def test_non_finite_loss_is_reported_and_the_point_kept(bowl):
+    target, curvature = bowl
+    finite = quadratic(target, curvature)
+    broken = tf.Variable(False)
+
+    def loss_and_gradient(pixels):
+        loss, parts, gradient = finite(pixels)
+        return tf.where(broken, np.nan, loss), parts, gradient
+
+    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, np.full(target.shape, 0.5))
+    assert optimizer.step() == lbfgs.STEPPED
+    kept = optimizer.pixels.numpy()
+    broken.assign(True)
+    assert optimizer.step() == lbfgs.NON_FINITE
+    np.testing.assert_array_equal(optimizer.pixels.numpy(), kept)
+    assert np.isfinite(optimizer.loss)
+
+
+def test_counts_evaluations(bowl):
+    target, curvature = bowl
+    optimizer, _ = run(quadratic(target, curvature), np.full(target.shape, 0.5), 5)
+    # One at the start, then at least one per step.
+    assert optimizer.evaluations >= 6
+
+
+def test_history_size_must_be_positive(bowl):
+    target, curvature = bowl
+    with pytest.raises(ValueError, match="history_size"):
+        lbfgs.BoxLBFGS(quadratic(target, curvature), np.full(target.shape, 0.5), 0)
