@@ -41,7 +41,8 @@ def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:
     return 2.0 * n**3 * count / (time.perf_counter() - start) / 1e9
 
 
-def time_step(backbone: str, height: int, width: int, repeats: int) -> dict:
+def time_step(backbone: str, height: int, width: int, repeats: int,
+              precision: str = "float32") -> dict:
     """Time one configuration in this process (called in a child process)."""
     import numpy as np
     import tensorflow as tf
@@ -57,7 +58,7 @@ def time_step(backbone: str, height: int, width: int, repeats: int) -> dict:
     weights = "pretrained" if backbone == "vgg16" else None  # vgg19 timing needs no download
     extractor = nstlab.FeatureExtractor(
         list(nstlab.losses.DEFAULT_CONTENT_LAYERS + nstlab.losses.DEFAULT_STYLE_LAYERS),
-        backbone, weights=weights)
+        backbone, weights=weights, precision=precision)
     objective = nstlab.Objective(content, style, extractor=extractor)
     step = make_loss_and_gradient(objective, (1, height, width, 3))
     pixels = tf.constant(content[None])
@@ -70,15 +71,15 @@ def time_step(backbone: str, height: int, width: int, repeats: int) -> dict:
     seconds = float(np.median(times))
     flops = step_flops(backbone, objective.style_layers, extractor.deepest, height, width)
     return {
-        "backbone": backbone, "height": height, "width": width,
+        "backbone": backbone, "height": height, "width": width, "precision": precision,
         "seconds_per_step": seconds, "gflop_per_step": flops / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def run_child(backbone: str, height: int, width: int, repeats: int) -> dict:
+def run_child(backbone: str, height: int, width: int, repeats: int, precision: str) -> dict:
     command = [sys.executable, __file__, "--child", backbone, str(height), str(width),
-               "--repeats", str(repeats)]
+               "--repeats", str(repeats), "--precision", precision]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -88,13 +89,18 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--backbones", nargs="+", default=["vgg16", "vgg19"])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--precision", default="float32",
+                        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                        help="the network's arithmetic (efficiency is still against the "
+                             "float32 matmul rate)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--child", nargs=3, metavar=("BACKBONE", "H", "W"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.child:
         backbone, height, width = args.child
-        print(json.dumps(time_step(backbone, int(height), int(width), args.repeats)))
+        print(json.dumps(time_step(backbone, int(height), int(width), args.repeats,
+                                   args.precision)))
         return 0
 
     rate = matmul_gflops()
@@ -102,7 +108,7 @@ def main(argv=None) -> int:
     for backbone in args.backbones:
         for size in args.sizes:
             for height, width in ((size, size), (size * 3 // 4, size)):
-                result = run_child(backbone, height, width, args.repeats)
+                result = run_child(backbone, height, width, args.repeats, args.precision)
                 achieved = result["gflop_per_step"] / result["seconds_per_step"]
                 result["efficiency"] = achieved / rate
                 results.append(result)

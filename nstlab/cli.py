@@ -90,6 +90,10 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
     parser.add_argument("--init", choices=("content", "noise", "style"), default="content")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max",
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
+    parser.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                        default="float32",
+                        help="mixed precision for the network on a GPU with tensor cores "
+                             "(mixed_bfloat16 where supported); losses stay float32")
     parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",
                         help="coarse-to-fine sizes, ending at --size (default: automatic, "
                              "starting at 512 px above 512 px)")
@@ -309,7 +313,7 @@ def _run(args) -> int:
                 style_blend_weights=getattr(args, "style_blend_weights", None),
                 style_scale=getattr(args, "style_scale", 1.0),
                 checkpoint_dir=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                resume=resume, pooling=args.pooling,
+                resume=resume, pooling=args.pooling, precision=args.precision,
                 scales=None if args.single_scale else (args.scales or "auto"),
                 coarse_steps=args.coarse_steps, style_masks=getattr(args, "style_masks", None),
                 preserve_color=getattr(args, "preserve_color", None),

@@ -50,6 +50,10 @@ class FeatureExtractor:
     pooling : "max" (default) or "avg" (rescaled by :func:`average_pooling_scales`, so the
         same loss weights work for both).
     weights : "pretrained" (default) or None for random weights (for tests and teaching).
+    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+        The network computes in this precision (:func:`nstlab.backbones.build_vgg`); the
+        activations it returns are always float32, so Gram matrices and losses are summed
+        in float32.
 
     Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
     pixels in [0, 1] preprocesses it (:func:`nstlab.backbones.preprocess`) and returns a dict
@@ -57,14 +61,16 @@ class FeatureExtractor:
     """
 
     def __init__(self, layers, backbone: str = "vgg16", *, pooling: str = "max",
-                 weights: str | None = "pretrained"):
+                 weights: str | None = "pretrained", precision: str = "float32"):
         self.layers = backbones.check_layers(layers, backbone)
         if not self.layers:
             raise backbones.BackboneError("a feature extractor needs at least one layer")
         self.backbone = backbone
         all_layers = backbones.layer_names(backbone)
         self.deepest = max(self.layers, key=all_layers.index)
-        self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights)
+        self.precision = backbones.check_precision(precision)
+        self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights,
+                                         precision=precision)
         built = all_layers[: all_layers.index(self.deepest) + 1]
         self._output_index = {name: built.index(name) for name in self.layers}
         self.pooling = pooling
@@ -93,7 +99,8 @@ class FeatureExtractor:
         outputs = self.model(backbones.preprocess(images), training=False)
         if not isinstance(outputs, list | tuple):  # Keras unwraps a model with one output
             outputs = [outputs]
-        features = {name: outputs[index] for name, index in self._output_index.items()}
+        features = {name: tf.cast(outputs[index], tf.float32)
+                    for name, index in self._output_index.items()}
         for name, scale in self._scales.items():
             features[name] = features[name] * scale
         return features

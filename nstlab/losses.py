@@ -187,6 +187,11 @@ class Objective:
         the image keeps the content.
     extractor : FeatureExtractor, optional
         Reuse an existing extractor (must cover the layers).
+    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+        The network's arithmetic (:class:`nstlab.features.FeatureExtractor`); Gram matrices
+        and losses stay float32. For GPUs with tensor cores; float16 can overflow on large
+        style losses (the run then stops and keeps its last finite image): prefer
+        ``"mixed_bfloat16"`` where the hardware has it.
 
     Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
     ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted
@@ -212,6 +217,7 @@ class Objective:
         extractor: FeatureExtractor | None = None,
         coarse_style=None,
         coarse_layers=None,
+        precision: str = "float32",
     ):
         for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
                             ("tv_weight", tv_weight)):
@@ -237,7 +243,8 @@ class Objective:
 
         all_layers = list(dict.fromkeys(self.content_layers + self.style_layers))
         if extractor is None:
-            extractor = FeatureExtractor(all_layers or ["block1_conv1"], backbone, pooling=pooling)
+            extractor = FeatureExtractor(all_layers or ["block1_conv1"], backbone, pooling=pooling,
+                                         precision=precision)
         elif missing := [name for name in all_layers if name not in extractor.layers]:
             raise ValueError(f"the extractor does not compute layer {missing[0]!r}")
         self.extractor = extractor

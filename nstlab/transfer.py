@@ -173,6 +173,7 @@ def stylize(
     denoise: float | None = None,
     coarse_style=None,
     coarse_layers=None,
+    precision: str = "float32",
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -249,6 +250,9 @@ def stylize(
     coarse_layers : list of str, optional
         The style layers matched to ``coarse_style`` (default: block 3 on,
         :func:`nstlab.losses.default_coarse_layers`).
+    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+        Mixed precision for the network, for GPUs with tensor cores; Gram matrices and
+        losses stay float32 (see :class:`nstlab.Objective`).
 
     Returns
     -------
@@ -265,7 +269,8 @@ def stylize(
         "init": init if isinstance(init, str) else "image", "seed": seed,
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
         "style_scale": style_scale, "style_blend_weights": style_blend_weights,
-        "pooling": pooling, "coarse_steps": coarse_steps, "scales": scales,
+        "pooling": pooling, "precision": precision, "coarse_steps": coarse_steps,
+        "scales": scales,
         "style_masks": style_masks is not None, "preserve_color": preserve_color,
         "color_match_mode": color_match_mode, "denoise": denoise,
         "coarse_style": coarse_style is not None, "coarse_layers": coarse_layers,
@@ -330,6 +335,7 @@ def stylize(
             extractor=extractor,
             coarse_style=resize_image(coarse_full[0], style_size) if coarse_full else None,
             coarse_layers=coarse_layers,
+            precision=precision,
         )
         extractor = objective.extractor  # built once, reused at every scale
         done, state = 0, None

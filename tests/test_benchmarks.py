@@ -1,0 +1,44 @@
+"""The benchmark scripts run and report what their README promises (no timings asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import flops  # noqa: E402
+
+
+def test_flops_of_the_first_layer_by_hand():
+    # block1_conv1 on 8x8: 64 pixels x 3 in x 64 out x 9 taps multiply-adds, forward and
+    # input gradient, plus its 64x64 Gram matrix and the Gram's gradient.
+    forward = 2.0 * 8 * 8 * 3 * 64 * 9
+    gram = 2 * (2.0 * 8 * 8 * 64 * 64)
+    assert flops.step_flops("vgg16", ["block1_conv1"], "block1_conv1", 8, 8) == 2 * forward + gram
+
+
+def test_flops_follow_the_pooling():
+    shapes = {name: (h, w, c_in, c_out)
+              for name, h, w, c_in, c_out in flops.conv_shapes("vgg19", "block5_conv1", 64, 32)}
+    assert shapes["block2_conv1"] == (32, 16, 64, 128)
+    assert shapes["block5_conv1"] == (4, 2, 512, 512)
+    assert "block3_conv4" in shapes  # vgg19 has four convolutions in block 3
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_step_child_reports_the_json_keys(precision):
+    command = [sys.executable, str(BENCHMARKS / "step.py"), "--child", "vgg16", "32", "48",
+               "--repeats", "1", "--precision", precision]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    assert {"backbone", "height", "width", "seconds_per_step", "gflop_per_step",
+            "peak_rss_mb", "precision"} <= set(result)
+    assert (result["height"], result["width"], result["precision"]) == (32, 48, precision)
+    assert result["gflop_per_step"] == pytest.approx(
+        flops.step_flops("vgg16", ["block1_conv1", "block2_conv1", "block3_conv1",
+                                   "block4_conv1", "block5_conv1"], "block5_conv1", 32, 48) / 1e9)
+    assert result["seconds_per_step"] > 0 and result["peak_rss_mb"] > 0
