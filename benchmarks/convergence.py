@@ -53,7 +53,7 @@ def reference_loop(content, style, steps: int, return_image: bool = False):
 
 
 def nstlab_until(content, style, target: float, size: int, max_steps=None, scales="auto",
-                 coarse_steps=None):
+                 coarse_steps=None, precision="float32"):
     """nstlab's defaults, stopped when the loss reaches ``target``.
 
     Returns (step at which it reached the target or None, seconds, result). ``max_steps``
@@ -73,7 +73,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
 
     start = time.perf_counter()
     result = nstlab.stylize(content, style, size=size, steps=max_steps, scales=scales,
-                            coarse_steps=coarse_steps, progress=False,
+                            coarse_steps=coarse_steps, precision=precision, progress=False,
                             callbacks=[stop_at_target])
     seconds = time.perf_counter() - start
     return (reached[0] if reached else None), seconds, result
@@ -112,6 +112,10 @@ def main(argv=None) -> int:
                              "(same images and size) to compare nstlab settings quickly")
     parser.add_argument("--save", default=None, metavar="PREFIX",
                         help="save both images as PREFIX_reference.png / PREFIX_nstlab.png")
+    parser.add_argument("--precision", default="float32",
+                        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                        help="nstlab's network precision; the target and nstlab_loss are "
+                             "float32 losses either way")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -136,13 +140,17 @@ def main(argv=None) -> int:
         _, target, reference_seconds, reference_image = reference_loop(
             content, style, args.reference_steps, return_image=True)
     steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
-                                                 args.max_steps, scales, args.coarse_steps)
+                                                 args.max_steps, scales, args.coarse_steps,
+                                                 args.precision)
+    # Score nstlab's image with the reference's float32 objective, whatever its precision.
+    nstlab_loss = float(nstlab.Objective(content, style)(result.image[None])[0])
     summary = {
         "size": list(content.shape[:2]), "style": style_name,
         "reference_steps": args.reference_steps,
         "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
         "nstlab_coarse_steps": result.settings.get("coarse_steps"),
         "target_loss": target, "reference_seconds": reference_seconds,
+        "nstlab_precision": args.precision, "nstlab_loss": nstlab_loss,
         "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
         "nstlab_reached_target": steps is not None,
         "speedup": reference_seconds / nstlab_seconds if steps is not None else None,
