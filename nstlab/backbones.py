@@ -248,7 +248,7 @@ def build_vgg(
     precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
         Keras mixed precision: the layers compute in 16 bits (weights stay float32). On a
         GPU with tensor cores, or a CPU with bfloat16 instructions, this is faster and
-        halves the activations' memory; the outputs are 16-bit tensors.
+        stores the activations in 16 bits; the outputs are 16-bit tensors.
 
     Returns
     -------

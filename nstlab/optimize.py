@@ -288,6 +288,8 @@ def optimize_pixels(
         The final image (H, W, 3) float32 in [0, 1]; the :class:`History`; and why the run
         ended: ``"completed"``, ``"stopped by callback"``, ``"interrupted"`` (Ctrl-C: the
         image so far is kept) or ``"non-finite loss"`` (the last finite image is kept).
+        L-BFGS also completes early, with fewer steps in the history, when no step along
+        its direction lowers the loss any more (a minimum, to float32 precision).
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
