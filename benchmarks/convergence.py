@@ -20,6 +20,8 @@ import os
 import sys
 import time
 
+from nstlab.backbones import PRECISIONS
+
 
 def reference_loop(content, style, steps: int, return_image: bool = False):
     """The TensorFlow tutorial's optimisation of nstlab's default objective.
@@ -112,8 +114,7 @@ def main(argv=None) -> int:
                              "(same images and size) to compare nstlab settings quickly")
     parser.add_argument("--save", default=None, metavar="PREFIX",
                         help="save both images as PREFIX_reference.png / PREFIX_nstlab.png")
-    parser.add_argument("--precision", default="float32",
-                        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="nstlab's network precision; the target and nstlab_loss are "
                              "float32 losses either way")
     parser.add_argument("--json", action="store_true")
@@ -130,20 +131,21 @@ def main(argv=None) -> int:
         style, style_name = default_style(args.size)
     nstlab.seed_everything(0)
     scales = None if args.single_scale else "auto"
-    reference_image = None
+    reference_image, objective = None, None
     if args.reference_from:
         with open(args.reference_from) as file:
             earlier = json.load(file)
         target, reference_seconds = earlier["target_loss"], earlier["reference_seconds"]
         args.reference_steps = earlier["reference_steps"]
     else:
-        _, target, reference_seconds, reference_image = reference_loop(
+        objective, target, reference_seconds, reference_image = reference_loop(
             content, style, args.reference_steps, return_image=True)
     steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
                                                  args.max_steps, scales, args.coarse_steps,
                                                  args.precision)
     # Score nstlab's image with the reference's float32 objective, whatever its precision.
-    nstlab_loss = float(nstlab.Objective(content, style)(result.image[None])[0])
+    objective = objective or nstlab.Objective(content, style)
+    nstlab_loss = float(objective(result.image[None])[0])
     summary = {
         "size": list(content.shape[:2]), "style": style_name,
         "reference_steps": args.reference_steps,

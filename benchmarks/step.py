@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from nstlab.backbones import PRECISIONS
+
 
 def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:
     """The float32 matrix-multiply rate TensorFlow reaches here, in GFLOP/s."""
@@ -89,8 +91,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--backbones", nargs="+", default=["vgg16", "vgg19"])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--precision", default="float32",
-                        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="the network's arithmetic (efficiency is still against the "
                              "float32 matmul rate)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -17,6 +17,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from nstlab.backbones import PRECISIONS
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
@@ -90,8 +92,7 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
     parser.add_argument("--init", choices=("content", "noise", "style"), default="content")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max",
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
-    parser.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"),
-                        default="float32",
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="mixed precision for the network on a GPU with tensor cores "
                              "(mixed_bfloat16 where supported); losses stay float32")
     parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",

@@ -68,9 +68,9 @@ class FeatureExtractor:
         self.backbone = backbone
         all_layers = backbones.layer_names(backbone)
         self.deepest = max(self.layers, key=all_layers.index)
-        self.precision = backbones.check_precision(precision)
         self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights,
                                          precision=precision)
+        self.precision = precision
         built = all_layers[: all_layers.index(self.deepest) + 1]
         self._output_index = {name: built.index(name) for name in self.layers}
         self.pooling = pooling
