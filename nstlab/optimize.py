@@ -8,7 +8,8 @@ Two optimisers:
   so it runs as one compiled graph, on a GPU when TensorFlow sees one.
 * ``"lbfgs"``: the default. L-BFGS with every pixel held in [0, 1] (:mod:`nstlab.lbfgs`), fed
   the same loss and gradient (also a ``tf.function``). It builds a picture of the loss
-  surface's curvature from recent gradients and needs far fewer steps than Adam.
+  surface's curvature from recent gradients, starting from a guess that lets broad changes
+  move further than pixel-scale ones, and needs far fewer steps than Adam.
 
 :func:`optimize_pixels` is the loop on its own (any objective, any start image);
 :func:`nstlab.stylize` (in ``nstlab.stylize``) loads images and calls it.
@@ -34,6 +35,7 @@ ADAM_LEARNING_RATE = 0.02
 ADAM_BETA_1 = 0.99
 ADAM_EPSILON = 0.1
 LBFGS_HISTORY = 10
+LBFGS_SMOOTHING = 5  # nstlab.lbfgs.SMOOTHING_LEVELS
 
 
 class _HideRetracingWarnings(logging.Filter):
@@ -215,11 +217,11 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
-def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int) -> None:
+def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int) -> None:
     from nstlab import lbfgs
 
     loss_and_gradient = make_loss_and_gradient(run.objective, tuple(image.shape))
-    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size)
+    optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size, smoothing)
 
     def current_image():
         return _to_image(optimizer.pixels.numpy())
@@ -248,6 +250,7 @@ def optimize_pixels(
     optimizer: str = "lbfgs",
     learning_rate: float = ADAM_LEARNING_RATE,
     lbfgs_history: int = LBFGS_HISTORY,
+    lbfgs_smoothing: int = LBFGS_SMOOTHING,
     callbacks: Iterable[Callable[[StepInfo], bool | None]] = (),
     progress: bool = True,
     history: History | None = None,
@@ -270,6 +273,10 @@ def optimize_pixels(
         Adam's step size (the TensorFlow tutorial's 0.02 by default).
     lbfgs_history : int
         How many recent gradients L-BFGS keeps to estimate curvature.
+    lbfgs_smoothing : int
+        Blur levels (2, 4, ... 2**n px) of L-BFGS's starting curvature guess, which lets
+        broad changes move first (:func:`nstlab.lbfgs.multiscale_smoothing`); 0 for
+        textbook L-BFGS.
     callbacks : iterable of callables
         Each is called as ``callback(info)`` after every step with a :class:`StepInfo`;
         returning ``True`` stops the run early.
@@ -296,6 +303,8 @@ def optimize_pixels(
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if int(lbfgs_smoothing) != lbfgs_smoothing or lbfgs_smoothing < 0:
+        raise ValueError(f"lbfgs_smoothing must be a whole number >= 0, got {lbfgs_smoothing!r}")
     pixels = np.asarray(init, dtype=np.float32)
     if pixels.ndim == 3:
         pixels = pixels[np.newaxis]
@@ -311,7 +320,7 @@ def optimize_pixels(
         if optimizer == "adam":
             _run_adam(run, image, learning_rate, optimizer_state)
         else:
-            _run_lbfgs(run, image, lbfgs_history)
+            _run_lbfgs(run, image, lbfgs_history, int(lbfgs_smoothing))
     except KeyboardInterrupt:
         run.stop_reason = STOP_INTERRUPTED
     finally:

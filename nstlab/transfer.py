@@ -23,6 +23,7 @@ from nstlab.optimize import (
     ADAM_LEARNING_RATE,
     DEFAULT_STEPS,
     LBFGS_HISTORY,
+    LBFGS_SMOOTHING,
     OPTIMIZERS,
     STOP_COMPLETED,
     Checkpointer,
@@ -159,6 +160,7 @@ def stylize(
     callbacks=(),
     learning_rate: float = ADAM_LEARNING_RATE,
     lbfgs_history: int = LBFGS_HISTORY,
+    lbfgs_smoothing: int = LBFGS_SMOOTHING,
     style_scale: float = 1.0,
     style_blend_weights=None,
     pooling: str = "max",
@@ -211,6 +213,9 @@ def stylize(
         Adam's step size (default 0.02, as in the TensorFlow tutorial).
     lbfgs_history : int
         L-BFGS memory (number of recent gradient pairs).
+    lbfgs_smoothing : int
+        Blur levels of L-BFGS's starting curvature guess (broad changes first; 0 for
+        textbook L-BFGS). See :func:`nstlab.lbfgs.multiscale_smoothing`.
     style_scale : float
         Size of the style image relative to ``size``: smaller gives finer brush strokes.
     style_blend_weights : list of float, optional
@@ -268,7 +273,8 @@ def stylize(
         "style_weight": style_weight, "tv_weight": tv_weight,
         "init": init if isinstance(init, str) else "image", "seed": seed,
         "learning_rate": learning_rate, "lbfgs_history": lbfgs_history,
-        "style_scale": style_scale, "style_blend_weights": style_blend_weights,
+        "lbfgs_smoothing": lbfgs_smoothing, "style_scale": style_scale,
+        "style_blend_weights": style_blend_weights,
         "pooling": pooling, "precision": precision, "coarse_steps": coarse_steps,
         "scales": scales,
         "style_masks": style_masks is not None, "preserve_color": preserve_color,
@@ -360,9 +366,9 @@ def stylize(
             checkpointer.scale_index, checkpointer.steps_before = level, done
         image, history, stop_reason = optimize_pixels(
             objective, start, steps=level_steps - done, optimizer=optimizer,
-            learning_rate=learning_rate, lbfgs_history=lbfgs_history, callbacks=callbacks,
-            progress=progress, history=history, checkpointer=checkpointer,
-            optimizer_state=state,
+            learning_rate=learning_rate, lbfgs_history=lbfgs_history,
+            lbfgs_smoothing=lbfgs_smoothing, callbacks=callbacks, progress=progress,
+            history=history, checkpointer=checkpointer, optimizer_state=state,
         )
         if stop_reason != STOP_COMPLETED:
             break

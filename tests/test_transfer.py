@@ -76,6 +76,19 @@ def test_both_optimizers_halve_the_style_loss_in_30_steps(optimizer, photo_64, s
     assert style[-1] < style[0] / 2
 
 
+def test_lbfgs_smoothing_zero_is_textbook_lbfgs_and_is_recorded(photo_64, starry_64):
+    runs = {levels: nstlab.stylize(photo_64, starry_64, size=None, steps=5,
+                                   lbfgs_smoothing=levels, progress=False)
+            for levels in (0, 5)}
+    for levels, result in runs.items():
+        assert result.settings["lbfgs_smoothing"] == levels
+        assert result.history.total[-1] < result.history.total[0]
+    assert np.abs(runs[0].image - runs[5].image).max() > 1e-3
+    with pytest.raises(ValueError, match="lbfgs_smoothing must be a whole number"):
+        nstlab.stylize(photo_64, starry_64, size=None, steps=1, lbfgs_smoothing=-1,
+                       progress=False)
+
+
 @pytest.mark.parametrize("init", ["noise", "style"])
 def test_inits_start_where_they_say(init, photo_64, starry_64):
     seen = []
