@@ -14,7 +14,7 @@ def small_grid(request):
     grid, figure = ratio_depth_grid(photo, painting, ratios=[1, 1000],
                                     layer_sets=[["block1_conv1"],
                                                 ["block1_conv1", "block2_conv1"]],
-                                    size=40, steps=8)
+                                    size=40, steps=12)
     yield grid, figure
     plt.close(figure)
 
@@ -39,7 +39,7 @@ def test_more_style_weight_trades_content_for_style(small_grid):
         assert much_style["style"] < little_style["style"], row
         assert much_style["content"] > little_style["content"], row
         history = grid.histories[row, 1.0]
-        assert len(history) == 8 and history.total[-1] < history.total[0]
+        assert len(history) == 12 and history.total[-1] < history.total[0]
 
 
 def test_figure_is_labelled_by_rows_and_columns(small_grid):
