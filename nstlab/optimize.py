@@ -18,6 +18,7 @@ Two optimisers:
 from __future__ import annotations
 
 import logging
+import operator
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.history import History
+from nstlab.lbfgs import SMOOTHING_LEVELS
 
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_STEPS = {"lbfgs": 200, "adam": 1000}
@@ -35,7 +37,7 @@ ADAM_LEARNING_RATE = 0.02
 ADAM_BETA_1 = 0.99
 ADAM_EPSILON = 0.1
 LBFGS_HISTORY = 10
-LBFGS_SMOOTHING = 5  # nstlab.lbfgs.SMOOTHING_LEVELS
+LBFGS_SMOOTHING = SMOOTHING_LEVELS
 
 
 class _HideRetracingWarnings(logging.Filter):
@@ -217,6 +219,14 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
+def _is_whole(value) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int) -> None:
     from nstlab import lbfgs
 
@@ -303,7 +313,7 @@ def optimize_pixels(
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
-    if int(lbfgs_smoothing) != lbfgs_smoothing or lbfgs_smoothing < 0:
+    if not (_is_whole(lbfgs_smoothing) and lbfgs_smoothing >= 0):
         raise ValueError(f"lbfgs_smoothing must be a whole number >= 0, got {lbfgs_smoothing!r}")
     pixels = np.asarray(init, dtype=np.float32)
     if pixels.ndim == 3:
@@ -320,7 +330,7 @@ def optimize_pixels(
         if optimizer == "adam":
             _run_adam(run, image, learning_rate, optimizer_state)
         else:
-            _run_lbfgs(run, image, lbfgs_history, int(lbfgs_smoothing))
+            _run_lbfgs(run, image, lbfgs_history, operator.index(lbfgs_smoothing))
     except KeyboardInterrupt:
         run.stop_reason = STOP_INTERRUPTED
     finally:

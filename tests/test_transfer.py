@@ -84,9 +84,10 @@ def test_lbfgs_smoothing_zero_is_textbook_lbfgs_and_is_recorded(photo_64, starry
         assert result.settings["lbfgs_smoothing"] == levels
         assert result.history.total[-1] < result.history.total[0]
     assert np.abs(runs[0].image - runs[5].image).max() > 1e-3
-    with pytest.raises(ValueError, match="lbfgs_smoothing must be a whole number"):
-        nstlab.stylize(photo_64, starry_64, size=None, steps=1, lbfgs_smoothing=-1,
-                       progress=False)
+    for bad in (-1, 2.5, None):
+        with pytest.raises(ValueError, match="lbfgs_smoothing must be a whole number"):
+            nstlab.stylize(photo_64, starry_64, size=None, steps=1, lbfgs_smoothing=bad,
+                           progress=False)
 
 
 @pytest.mark.parametrize("init", ["noise", "style"])
