@@ -140,7 +140,6 @@ def test_multiscale_smoothing_is_symmetric_positive_and_favours_broad_changes():
     assert float(lbfgs._dot(a, smooth(a))) > float(lbfgs._dot(a, a))
     # On 64 x 64 px every level (2 ... 32 px) fits: a uniform change goes 6 times as far,
     # a pixel-to-pixel checkerboard only as far as the identity takes it.
-    smooth = lbfgs.multiscale_smoothing(5)
     np.testing.assert_allclose(smooth(tf.ones((1, 64, 64, 3))).numpy(), 6.0, rtol=1e-5)
     checkerboard = np.indices((64, 64)).sum(axis=0) % 2 * 2.0 - 1.0
     noise = tf.constant(np.repeat(checkerboard[None, :, :, None], 3, axis=3), tf.float32)
