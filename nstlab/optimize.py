@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from nstlab import lbfgs
 from nstlab.history import History
-from nstlab.lbfgs import SMOOTHING_LEVELS
 
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_STEPS = {"lbfgs": 200, "adam": 1000}
@@ -37,7 +37,7 @@ ADAM_LEARNING_RATE = 0.02
 ADAM_BETA_1 = 0.99
 ADAM_EPSILON = 0.1
 LBFGS_HISTORY = 10
-LBFGS_SMOOTHING = SMOOTHING_LEVELS
+LBFGS_SMOOTHING = lbfgs.SMOOTHING_LEVELS
 
 
 class _HideRetracingWarnings(logging.Filter):
@@ -219,17 +219,18 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
-def _is_whole(value) -> bool:
+def _whole_number(value, name: str) -> int:
+    """``value`` as an int >= 0 (ints of any kind), or a one-line error naming ``name``."""
     try:
-        operator.index(value)
+        number = operator.index(value)
     except TypeError:
-        return False
-    return True
+        number = -1
+    if number < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return number
 
 
 def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int) -> None:
-    from nstlab import lbfgs
-
     loss_and_gradient = make_loss_and_gradient(run.objective, tuple(image.shape))
     optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size, smoothing)
 
@@ -313,8 +314,7 @@ def optimize_pixels(
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
-    if not (_is_whole(lbfgs_smoothing) and lbfgs_smoothing >= 0):
-        raise ValueError(f"lbfgs_smoothing must be a whole number >= 0, got {lbfgs_smoothing!r}")
+    smoothing = _whole_number(lbfgs_smoothing, "lbfgs_smoothing")
     pixels = np.asarray(init, dtype=np.float32)
     if pixels.ndim == 3:
         pixels = pixels[np.newaxis]
@@ -330,7 +330,7 @@ def optimize_pixels(
         if optimizer == "adam":
             _run_adam(run, image, learning_rate, optimizer_state)
         else:
-            _run_lbfgs(run, image, lbfgs_history, operator.index(lbfgs_smoothing))
+            _run_lbfgs(run, image, lbfgs_history, smoothing)
     except KeyboardInterrupt:
         run.stop_reason = STOP_INTERRUPTED
     finally:
