@@ -69,6 +69,7 @@ def _layer_list(text: str) -> list[str]:
 
 def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int | None) -> None:
     from nstlab import losses
+    from nstlab.transfer import INITS
 
     parser.add_argument("-o", "--output", required=True, help="where to write the image")
     parser.add_argument("--size", type=_positive_int, default=size,
@@ -89,7 +90,9 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
     parser.add_argument("--style-layers", type=_layer_list, default=None, metavar="L1,L2",
                         help="comma-separated Keras layer names (default block1_conv1,...,"
                              "block5_conv1)")
-    parser.add_argument("--init", choices=("content", "noise", "style"), default="content")
+    parser.add_argument("--init", choices=INITS, default="tinted",
+                        help="starting image: the photo with the painting's mean colour "
+                             "(tinted, fastest), the photo as it is, noise or the painting")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max",
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
     parser.add_argument("--precision", choices=PRECISIONS, default="float32",

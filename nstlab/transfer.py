@@ -30,7 +30,7 @@ from nstlab.optimize import (
     optimize_pixels,
 )
 
-INITS = ("content", "noise", "style")
+INITS = ("tinted", "content", "noise", "style")
 # Coarse-to-fine: results larger than this start at this size and are refined upwards, so a
 # 1024 px result keeps the look of the 512 px one. Up to 512 px one scale is faster: at
 # 512 px a pass at 256 px (10, 20 or 50 steps) cost more time than it saved in reaching the
@@ -107,22 +107,30 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def initial_image(init, content: np.ndarray, style: np.ndarray, seed: int) -> np.ndarray:
+def initial_image(init, content: np.ndarray, style, seed: int,
+                  style_weights=None) -> np.ndarray:
     """The image optimisation starts from, with the content image's size.
 
-    ``"content"`` (a copy of the content image: fastest, keeps the layout), ``"noise"``
-    (uniform white noise, as in Gatys et al.), ``"style"`` (the style image resized), or an
-    image of your own (resized to the content's size).
+    ``"tinted"`` (the default of :func:`stylize`: the content image with its mean colour
+    moved to the style's, :func:`nstlab.color.shift_mean_color`; fastest, keeps the
+    layout), ``"content"`` (an exact copy of the content image, as the TensorFlow tutorial
+    starts), ``"noise"`` (uniform white noise, as in Gatys et al.), ``"style"`` (the style
+    image resized), or an image of your own (resized to the content's size). ``style`` is
+    one image or a list (mixed with ``style_weights`` for ``"tinted"``; ``"style"`` takes
+    the first).
     """
     height, width = content.shape[:2]
+    styles = list(style) if isinstance(style, list | tuple) else [style]
     if isinstance(init, str):
+        if init == "tinted":
+            return color.shift_mean_color(content, styles, style_weights)
         if init == "content":
             return content.copy()
         if init == "noise":
             rng = np.random.default_rng(seed)
             return rng.uniform(0.0, 1.0, size=content.shape).astype(np.float32)
         if init == "style":
-            return resize_image(style, (height, width))
+            return resize_image(styles[0], (height, width))
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)} or an image")
     return resize_image(load_image(init), (height, width))
 
@@ -154,7 +162,7 @@ def stylize(
     content_weight: float = losses.DEFAULT_CONTENT_WEIGHT,
     style_weight: float = losses.DEFAULT_STYLE_WEIGHT,
     tv_weight: float = losses.DEFAULT_TV_WEIGHT,
-    init="content",
+    init="tinted",
     seed: int = 0,
     progress: bool = True,
     callbacks=(),
@@ -200,8 +208,11 @@ def stylize(
     content_weight, style_weight, tv_weight : float
         alpha, beta and the total-variation weight; see :mod:`nstlab.losses` for the
         convention. Raise ``style_weight`` for more style, ``tv_weight`` for smoother images.
-    init : "content", "noise", "style" or an image
-        Where optimisation starts.
+    init : "tinted", "content", "noise", "style" or an image
+        Where optimisation starts. ``"tinted"`` (default): the content image with its
+        average colour moved to the style's (:func:`nstlab.color.shift_mean_color`), which
+        reaches a given loss in fewer steps than the plain ``"content"`` (benchmarks); with
+        ``style_masks`` it is the plain content, since unmasked regions keep the photo.
     seed : int
         Seeds Python, NumPy and TensorFlow: the same seed gives the same image on a CPU.
     progress : bool
@@ -354,7 +365,10 @@ def stylize(
             start, history = resumed.image, resumed.history
             done, state = resumed.steps_in_scale, resumed.optimizer_state
         elif level == 0:
-            start = initial_image(init, content_image, style_images[0], seed)
+            masked_tint = isinstance(init, str) and init == "tinted" and style_masks is not None
+            level_init = "content" if masked_tint else init
+            start = initial_image(level_init, content_image, style_images, seed,
+                                  style_blend_weights)
         else:
             start = resize_image(image, content_image.shape[:2])
         last = level == len(sizes) - 1

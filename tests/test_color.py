@@ -89,6 +89,31 @@ def test_match_color_statistics_survives_a_flat_image():
     assert np.all(np.isfinite(out))
 
 
+def test_shift_mean_color_moves_the_mean_and_keeps_the_differences():
+    image = smooth_image(11, spread=0.1)  # about 0.5 +- 0.1: nothing clips
+    style = smooth_image(12) * np.array([0.4, 0.6, 0.9], np.float32)
+    tinted = color.shift_mean_color(image, style)
+    assert tinted.dtype == np.float32 and tinted.shape == image.shape
+    np.testing.assert_allclose(tinted.mean(axis=(0, 1)), style.mean(axis=(0, 1)), atol=1e-5)
+    offset = tinted - image
+    np.testing.assert_allclose(offset, np.broadcast_to(offset[:1, :1], offset.shape), atol=1e-6)
+
+
+def test_shift_mean_color_mixes_several_targets_and_clips():
+    image = np.full((4, 4, 3), 0.5, np.float32)
+    dark, light = np.zeros((2, 2, 3), np.float32), np.ones((3, 3, 3), np.float32)
+    np.testing.assert_allclose(color.shift_mean_color(image, [dark, light], [1, 3]), 0.75)
+    np.testing.assert_allclose(color.shift_mean_color(image, [dark, light]), 0.5)
+    image[0, 0] = 0.9
+    assert color.shift_mean_color(image, light).max() == 1.0  # clipped, never above
+    with pytest.raises(ValueError, match="one weight >= 0 per image"):
+        color.shift_mean_color(image, [dark, light], [1])
+    with pytest.raises(ValueError, match="one weight >= 0 per image"):
+        color.shift_mean_color(image, [dark], [0])
+    with pytest.raises(ValueError, match="RGB image"):
+        color.shift_mean_color(image, np.zeros((4, 4)))
+
+
 @pytest.mark.parametrize(("method", "strength"), [("bilateral", 0.2), ("median", 1.0)])
 def test_denoise_lowers_total_variation(method, strength):
     rng = np.random.default_rng(11)

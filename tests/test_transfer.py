@@ -90,19 +90,38 @@ def test_lbfgs_smoothing_zero_is_textbook_lbfgs_and_is_recorded(photo_64, starry
                            progress=False)
 
 
-@pytest.mark.parametrize("init", ["noise", "style"])
+@pytest.mark.parametrize("init", ["tinted", "content", "noise", "style"])
 def test_inits_start_where_they_say(init, photo_64, starry_64):
     seen = []
     result = nstlab.stylize(photo_64, starry_64, size=48, steps=2, optimizer="adam", init=init,
                             progress=False, callbacks=[lambda info: seen.append(info.image)])
-    assert result.image.shape == load_image(photo_64, max_size=48).shape
-    # Two Adam steps of 0.02 move each pixel by at most about 0.04 from where it started.
+    photo = load_image(photo_64, max_size=48)
+    assert result.image.shape == photo.shape
+    # One Adam step of 0.02 moves each pixel by at most about 0.02 from where it started.
     start = seen[0]
+    painting = nstlab.resize_image(load_image(starry_64), 48)
+    expected = {"tinted": nstlab.color.shift_mean_color(photo, painting), "content": photo,
+                "style": nstlab.resize_image(painting, photo.shape[:2])}
     if init == "noise":
         assert start.std() > 0.2
     else:
-        style_small = nstlab.resize_image(load_image(starry_64), start.shape[:2])
-        assert np.abs(start - style_small).mean() < 0.05
+        assert np.abs(start - expected[init]).mean() < 0.03
+    if init == "tinted":  # Starry Night is darker and bluer than the photo: a real shift
+        assert np.abs(photo.mean(axis=(0, 1)) - painting.mean(axis=(0, 1))).max() > 0.05
+
+
+def test_tinted_is_the_default_and_falls_back_to_the_content_under_masks(photo_64, starry_64):
+    def first_image(**options):
+        seen = []
+        nstlab.stylize(photo_64, starry_64, size=None, steps=1, optimizer="adam",
+                       progress=False, callbacks=[lambda info: seen.append(info.image)],
+                       **options)
+        return seen[0]
+
+    tinted = nstlab.color.shift_mean_color(photo_64, starry_64)
+    assert np.abs(first_image() - tinted).mean() < 0.03
+    mask = np.ones(photo_64.shape[:2], np.float32)
+    assert np.abs(first_image(style_masks=[mask]) - photo_64).mean() < 0.03
 
 
 def test_noise_init_is_seeded(photo_64, starry_64):
