@@ -37,6 +37,7 @@ whether to accept a step.
 from __future__ import annotations
 
 import math
+import operator
 from collections import deque
 
 import tensorflow as tf
@@ -56,6 +57,17 @@ SMOOTHING_LEVELS = 5
 STEPPED = "stepped"
 STUCK = "stuck"  # no step along the direction lowers the loss: a (local) minimum
 NON_FINITE = "non-finite"
+
+
+def whole_number(value, name: str, minimum: int = 0) -> int:
+    """``value`` as an int >= ``minimum`` (ints of any kind), or a one-line error naming it."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = minimum - 1
+    if number < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return number
 
 
 def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -142,14 +154,12 @@ class BoxLBFGS:
 
     def __init__(self, loss_and_gradient, start, history_size: int = 10,
                  smoothing_levels: int = SMOOTHING_LEVELS):
-        if history_size < 1:
-            raise ValueError(f"history_size must be at least 1, got {history_size}")
-        if smoothing_levels < 0:
-            raise ValueError(f"smoothing_levels must be at least 0, got {smoothing_levels}")
+        history_size = whole_number(history_size, "history_size", 1)
+        smoothing_levels = whole_number(smoothing_levels, "smoothing_levels")
         self.smooth = multiscale_smoothing(smoothing_levels) if smoothing_levels else (
             lambda gradient: gradient)
         self.loss_and_gradient = loss_and_gradient
-        self.history_size = int(history_size)
+        self.history_size = history_size
         self.pairs: deque[tuple[tf.Tensor, tf.Tensor, tf.Tensor]] = deque(
             maxlen=self.history_size)
         self.evaluations = 0

@@ -18,7 +18,6 @@ Two optimisers:
 from __future__ import annotations
 
 import logging
-import operator
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -219,17 +218,6 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
-def _whole_number(value, name: str) -> int:
-    """``value`` as an int >= 0 (ints of any kind), or a one-line error naming ``name``."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = -1
-    if number < 0:
-        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-    return number
-
-
 def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int) -> None:
     loss_and_gradient = make_loss_and_gradient(run.objective, tuple(image.shape))
     optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size, smoothing)
@@ -314,7 +302,8 @@ def optimize_pixels(
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
-    smoothing = _whole_number(lbfgs_smoothing, "lbfgs_smoothing")
+    history_size = lbfgs.whole_number(lbfgs_history, "lbfgs_history", 1)
+    smoothing = lbfgs.whole_number(lbfgs_smoothing, "lbfgs_smoothing")
     pixels = np.asarray(init, dtype=np.float32)
     if pixels.ndim == 3:
         pixels = pixels[np.newaxis]
@@ -330,7 +319,7 @@ def optimize_pixels(
         if optimizer == "adam":
             _run_adam(run, image, learning_rate, optimizer_state)
         else:
-            _run_lbfgs(run, image, lbfgs_history, smoothing)
+            _run_lbfgs(run, image, history_size, smoothing)
     except KeyboardInterrupt:
         run.stop_reason = STOP_INTERRUPTED
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nstlab import color, losses
+from nstlab import color, lbfgs, losses
 from nstlab.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from nstlab.history import History
 from nstlab.images import load_image, resize_image, save_image
@@ -306,6 +306,8 @@ def stylize(
                          f"{', '.join(color.MODES)}")
     if denoise is not None and not (np.isfinite(denoise) and denoise >= 0):
         raise ValueError(f"denoise must be a strength >= 0, got {denoise!r}")
+    lbfgs.whole_number(lbfgs_history, "lbfgs_history", 1)  # checked before any network work
+    lbfgs.whole_number(lbfgs_smoothing, "lbfgs_smoothing")
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     seed_everything(seed)
     content_full = load_image(content)

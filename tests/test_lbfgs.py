@@ -181,10 +181,16 @@ def test_smoothing_reaches_broad_changes_sooner_and_keeps_the_minimum():
     np.testing.assert_allclose(optimizer.pixels.numpy(), target, atol=2e-3)
 
 
-def test_smoothing_levels_must_not_be_negative(bowl):
+@pytest.mark.parametrize(("history_size", "smoothing_levels", "message"), [
+    (10, -1, "smoothing_levels must be a whole number >= 0, got -1"),
+    (10, 1.5, "smoothing_levels must be a whole number >= 0, got 1.5"),
+    (2.5, 5, "history_size must be a whole number >= 1, got 2.5"),
+])
+def test_sizes_must_be_whole_numbers_in_range(bowl, history_size, smoothing_levels, message):
     target, curvature = bowl
-    with pytest.raises(ValueError, match="smoothing_levels"):
-        lbfgs.BoxLBFGS(quadratic(target, curvature), np.full(target.shape, 0.5), 10, -1)
+    with pytest.raises(ValueError, match=message):
+        lbfgs.BoxLBFGS(quadratic(target, curvature), np.full(target.shape, 0.5), history_size,
+                       smoothing_levels)
 
 
 def test_shortening_goes_to_the_parabolas_lowest_point_within_limits():

@@ -90,6 +90,15 @@ def test_lbfgs_smoothing_zero_is_textbook_lbfgs_and_is_recorded(photo_64, starry
                            progress=False)
 
 
+@pytest.mark.parametrize(("option", "value"), [("lbfgs_history", 0), ("lbfgs_history", 2.5),
+                                               ("lbfgs_smoothing", -1)])
+def test_lbfgs_settings_are_checked_before_any_work(tmp_path, option, value):
+    # The images do not exist: the setting's error must come first, before loading anything.
+    missing = tmp_path / "missing.jpg"
+    with pytest.raises(ValueError, match=f"{option} must be a whole number"):
+        nstlab.stylize(missing, missing, progress=False, **{option: value})
+
+
 @pytest.mark.parametrize("init", ["tinted", "content", "noise", "style"])
 def test_inits_start_where_they_say(init, photo_64, starry_64):
     seen = []
