@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from nstlab.backbones import PRECISIONS
+from nstlab.backbones import PRECISION_CHOICES
 
 
 def reference_loop(content, style, steps: int, return_image: bool = False):
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
                              "(same images and size) to compare nstlab settings quickly")
     parser.add_argument("--save", default=None, metavar="PREFIX",
                         help="save both images as PREFIX_reference.png / PREFIX_nstlab.png")
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+    parser.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
                         help="nstlab's network precision; the target and nstlab_loss are "
                              "float32 losses either way")
     parser.add_argument("--json", action="store_true")
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
         "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
         "nstlab_coarse_steps": result.settings.get("coarse_steps"),
         "target_loss": target, "reference_seconds": reference_seconds,
-        "nstlab_precision": args.precision, "nstlab_loss": nstlab_loss,
+        "nstlab_precision": result.settings["precision"], "nstlab_loss": nstlab_loss,
         "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
         "nstlab_reached_target": steps is not None,
         "speedup": reference_seconds / nstlab_seconds if steps is not None else None,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nstlab.backbones import PRECISIONS
+from nstlab.backbones import PRECISION_CHOICES
 
 
 def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:
@@ -73,7 +73,8 @@ def time_step(backbone: str, height: int, width: int, repeats: int,
     seconds = float(np.median(times))
     flops = step_flops(backbone, objective.style_layers, extractor.deepest, height, width)
     return {
-        "backbone": backbone, "height": height, "width": width, "precision": precision,
+        "backbone": backbone, "height": height, "width": width,
+        "precision": extractor.precision,
         "seconds_per_step": seconds, "gflop_per_step": flops / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--backbones", nargs="+", default=["vgg16", "vgg19"])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+    parser.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
                         help="the network's arithmetic (efficiency is still against the "
                              "float32 matmul rate)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

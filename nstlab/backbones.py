@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nstlab import hardware
+
 # Mean of the ImageNet training images in BGR order on a 0-255 scale (the Caffe VGG models).
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
 
@@ -213,13 +215,21 @@ def pretrained_weights(backbone: str = "vgg16") -> dict:
 
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+#: What ``precision`` arguments accept: a precision, or ``"auto"`` for this machine's fastest.
+PRECISION_CHOICES = (*PRECISIONS, "auto")
 
 
 def check_precision(precision: str) -> str:
-    """Return ``precision`` if it is one of :data:`PRECISIONS`, else raise a clear error."""
+    """The precision to compute in: one of :data:`PRECISIONS`, else a clear error.
+
+    ``"auto"`` becomes the fastest one for this machine
+    (:func:`nstlab.hardware.fastest_precision`).
+    """
+    if precision == "auto":
+        return hardware.fastest_precision()
     if precision not in PRECISIONS:
         raise BackboneError(f"unknown precision {precision!r}; choose one of "
-                            f"{', '.join(PRECISIONS)}")
+                            f"{', '.join(PRECISION_CHOICES)}")
     return precision
 
 
@@ -245,10 +255,11 @@ def build_vgg(
         so loss weights tuned for max pooling do not carry over unchanged.
     weights : "pretrained" or None
         ``None`` gives random weights: the same graph without loading anything.
-    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
         Keras mixed precision: the layers compute in 16 bits (weights stay float32). On a
         GPU with tensor cores, or a CPU with bfloat16 instructions, this is faster and
-        stores the activations in 16 bits; the outputs are 16-bit tensors.
+        stores the activations in 16 bits; the outputs are 16-bit tensors. ``"auto"``
+        picks the fastest for this machine (:func:`nstlab.hardware.fastest_precision`).
 
     Returns
     -------
@@ -266,7 +277,7 @@ def build_vgg(
     if pooling not in ("max", "avg"):
         raise BackboneError(f"unknown pooling {pooling!r}; choose 'max' or 'avg'")
     pool_layer = keras.layers.MaxPooling2D if pooling == "max" else keras.layers.AveragePooling2D
-    check_precision(precision)
+    precision = check_precision(precision)
 
     inputs = keras.Input(shape=(None, None, 3), name="vgg_input")
     x = inputs

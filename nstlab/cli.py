@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from nstlab.backbones import PRECISIONS
+from nstlab.backbones import PRECISION_CHOICES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -95,9 +95,10 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                              "(tinted, fastest), the photo as it is, noise or the painting")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max",
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
                         help="mixed precision for the network on a GPU with tensor cores "
-                             "(mixed_bfloat16 where supported); losses stay float32")
+                             "or a CPU with bfloat16 instructions; auto picks the fastest "
+                             "for this machine; losses stay float32")
     parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",
                         help="coarse-to-fine sizes, ending at --size (default: automatic, "
                              "starting at 512 px above 512 px)")

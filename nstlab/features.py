@@ -50,10 +50,10 @@ class FeatureExtractor:
     pooling : "max" (default) or "avg" (rescaled by :func:`average_pooling_scales`, so the
         same loss weights work for both).
     weights : "pretrained" (default) or None for random weights (for tests and teaching).
-    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
         The network computes in this precision (:func:`nstlab.backbones.build_vgg`); the
         activations it returns are always float32, so Gram matrices and losses are summed
-        in float32.
+        in float32. ``"auto"`` is resolved once, here; ``.precision`` holds the choice.
 
     Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
     pixels in [0, 1] preprocesses it (:func:`nstlab.backbones.preprocess`) and returns a dict
@@ -68,9 +68,9 @@ class FeatureExtractor:
         self.backbone = backbone
         all_layers = backbones.layer_names(backbone)
         self.deepest = max(self.layers, key=all_layers.index)
+        self.precision = backbones.check_precision(precision)
         self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights,
-                                         precision=precision)
-        self.precision = precision
+                                         precision=self.precision)
         built = all_layers[: all_layers.index(self.deepest) + 1]
         self._output_index = {name: built.index(name) for name in self.layers}
         self.pooling = pooling

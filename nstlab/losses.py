@@ -187,11 +187,12 @@ class Objective:
         the image keeps the content.
     extractor : FeatureExtractor, optional
         Reuse an existing extractor (must cover the layers).
-    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
+    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
         The network's arithmetic (:class:`nstlab.features.FeatureExtractor`); Gram matrices
         and losses stay float32. For GPUs with tensor cores; float16 can overflow on large
         style losses (the run then stops and keeps its last finite image): prefer
-        ``"mixed_bfloat16"`` where the hardware has it.
+        ``"mixed_bfloat16"`` where the hardware has it. ``"auto"`` picks the fastest for
+        this machine (:func:`nstlab.hardware.fastest_precision`).
 
     Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
     ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted

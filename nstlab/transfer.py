@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nstlab import color, lbfgs, losses
+from nstlab import backbones, color, lbfgs, losses
 from nstlab.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from nstlab.history import History
 from nstlab.images import load_image, resize_image, save_image
@@ -266,9 +266,11 @@ def stylize(
     coarse_layers : list of str, optional
         The style layers matched to ``coarse_style`` (default: block 3 on,
         :func:`nstlab.losses.default_coarse_layers`).
-    precision : "float32" (default), "mixed_float16" or "mixed_bfloat16"
-        Mixed precision for the network, for GPUs with tensor cores; Gram matrices and
-        losses stay float32 (see :class:`nstlab.Objective`).
+    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
+        Mixed precision for the network, for GPUs with tensor cores or CPUs with bfloat16
+        instructions; Gram matrices and losses stay float32 (see :class:`nstlab.Objective`).
+        ``"auto"`` picks the fastest for this machine
+        (:func:`nstlab.hardware.fastest_precision`); ``result.settings`` records the choice.
 
     Returns
     -------
@@ -308,6 +310,7 @@ def stylize(
         raise ValueError(f"denoise must be a strength >= 0, got {denoise!r}")
     lbfgs.whole_number(lbfgs_history, "lbfgs_history", 1)  # checked before any network work
     lbfgs.whole_number(lbfgs_smoothing, "lbfgs_smoothing")
+    precision = settings["precision"] = backbones.check_precision(precision)  # "auto" resolved
     steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
     seed_everything(seed)
     content_full = load_image(content)

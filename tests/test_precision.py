@@ -60,4 +60,4 @@ def test_unknown_precision_is_a_clear_error(photo_64, starry_64):
 def test_the_command_offers_every_precision():
     action = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices[
         "stylize"]._actions if a.dest == "precision")
-    assert tuple(action.choices) == backbones.PRECISIONS
+    assert tuple(action.choices) == backbones.PRECISION_CHOICES
