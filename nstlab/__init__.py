@@ -43,9 +43,9 @@ _EXPORTS = {
 }
 
 _SUBMODULES = {
-    "backbones", "checks", "cli", "color", "data", "exercises", "explorer", "features",
-    "history", "images", "lbfgs", "live", "losses", "notebook", "optimize", "reconstruct",
-    "tradeoff", "transfer", "viz",
+    "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
+    "explorer", "features", "hardware", "history", "images", "lbfgs", "live", "losses",
+    "notebook", "optimize", "reconstruct", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

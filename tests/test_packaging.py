@@ -64,3 +64,12 @@ def test_ci_runs_the_readme_commands_as_written():
 def test_console_script_points_at_main():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["nstlab"] == "nstlab.cli:main"
+
+
+def test_every_module_is_reachable_as_an_attribute():
+    """``nstlab.<module>`` works without its own import, for every module in the package."""
+    import nstlab
+
+    modules = {path.stem for path in (REPO / "nstlab").glob("*.py")} - {"__init__", "__main__"}
+    modules |= {path.parent.name for path in (REPO / "nstlab").glob("*/__init__.py")}
+    assert modules == nstlab._SUBMODULES
