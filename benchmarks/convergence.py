@@ -5,8 +5,9 @@ written the way the TensorFlow tutorial (tensorflow/docs, style_transfer.ipynb) 
 loop: Adam(learning_rate=0.02, beta_1=0.99, epsilon=0.1), a ``tf.function`` train step,
 clip to [0, 1], start from the content image. Its loss after ``--reference-steps`` steps is
 the target; then nstlab's default (``nstlab.stylize`` settings) runs until it reaches that
-loss. Both times start from the two images in memory and include everything after that:
-building the network, computing the targets, compiling the step, optimising.
+loss. Each side runs in its own fresh Python process, and its time starts from the two
+images in memory and includes everything after that: building the network, computing the
+targets, compiling the step (TensorFlow's first trace included), optimising.
 
     python benchmarks/convergence.py --size 256 --reference-steps 300
     python benchmarks/convergence.py --json --content photo.jpg --style painting.jpg
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -118,9 +120,61 @@ def main(argv=None) -> int:
                         help="nstlab's network precision; the target and nstlab_loss are "
                              "float32 losses either way")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", choices=("reference", "nstlab"), help=argparse.SUPPRESS)
+    parser.add_argument("--target", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.child:
+        print(json.dumps(run_side(args)))
+        return 0
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if args.reference_from:
+        with open(args.reference_from) as file:
+            reference = json.load(file)
+    else:
+        reference = run_child(argv, "reference")
+    nstlab_side = run_child(argv, "nstlab", reference["target_loss"])
+    reached = nstlab_side["nstlab_steps"] is not None
+    summary = {
+        "size": nstlab_side["size"], "style": nstlab_side["style"],
+        "reference_steps": reference["reference_steps"],
+        "nstlab_scales": nstlab_side["nstlab_scales"],
+        "nstlab_coarse_steps": nstlab_side["nstlab_coarse_steps"],
+        "target_loss": reference["target_loss"],
+        "reference_seconds": reference["reference_seconds"],
+        "nstlab_precision": nstlab_side["nstlab_precision"],
+        "nstlab_loss": nstlab_side["nstlab_loss"],
+        "nstlab_steps": nstlab_side["nstlab_steps"],
+        "nstlab_seconds": nstlab_side["nstlab_seconds"],
+        "nstlab_reached_target": reached,
+        "speedup": (reference["reference_seconds"] / nstlab_side["nstlab_seconds"]
+                    if reached else None),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:22s} {value}")
+    return 0
+
+
+def run_child(argv: list[str], side: str, target: float | None = None) -> dict:
+    """One side of the comparison in a fresh Python process, so each pays its own cold start
+    (TensorFlow's first trace, oneDNN's kernels for these shapes) and neither inherits the
+    other's."""
+    command = [sys.executable, __file__, *argv, "--child", side]
+    if target is not None:
+        command += ["--target", repr(target)]
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        sys.stderr.write(finished.stderr)
+        raise SystemExit(f"convergence.py: the {side} run failed (its output is above)")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def run_side(args) -> dict:
+    """The reference (its target and time) or nstlab (its time to ``args.target``)."""
     import nstlab
     from nstlab import data
 
@@ -130,43 +184,27 @@ def main(argv=None) -> int:
     else:
         style, style_name = default_style(args.size)
     nstlab.seed_everything(0)
+    if args.child == "reference":
+        _, target, seconds, image = reference_loop(content, style, args.reference_steps,
+                                                   return_image=True)
+        if args.save:
+            nstlab.save_image(image, f"{args.save}_reference.png")
+        return {"reference_steps": args.reference_steps, "target_loss": target,
+                "reference_seconds": seconds}
     scales = None if args.single_scale else "auto"
-    reference_image, objective = None, None
-    if args.reference_from:
-        with open(args.reference_from) as file:
-            earlier = json.load(file)
-        target, reference_seconds = earlier["target_loss"], earlier["reference_seconds"]
-        args.reference_steps = earlier["reference_steps"]
-    else:
-        objective, target, reference_seconds, reference_image = reference_loop(
-            content, style, args.reference_steps, return_image=True)
-    steps, nstlab_seconds, result = nstlab_until(content, style, target, args.size,
-                                                 args.max_steps, scales, args.coarse_steps,
-                                                 args.precision)
-    # Score nstlab's image with the reference's float32 objective, whatever its precision.
-    objective = objective or nstlab.Objective(content, style)
-    nstlab_loss = float(objective(result.image[None])[0])
-    summary = {
-        "size": list(content.shape[:2]), "style": style_name,
-        "reference_steps": args.reference_steps,
-        "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
-        "nstlab_coarse_steps": result.settings.get("coarse_steps"),
-        "target_loss": target, "reference_seconds": reference_seconds,
-        "nstlab_precision": result.settings["precision"], "nstlab_loss": nstlab_loss,
-        "nstlab_steps": steps, "nstlab_seconds": nstlab_seconds,
-        "nstlab_reached_target": steps is not None,
-        "speedup": reference_seconds / nstlab_seconds if steps is not None else None,
-    }
+    steps, seconds, result = nstlab_until(content, style, args.target, args.size,
+                                          args.max_steps, scales, args.coarse_steps,
+                                          args.precision)
     if args.save:
         result.save(f"{args.save}_nstlab.png")
-        if reference_image is not None:
-            nstlab.save_image(reference_image, f"{args.save}_reference.png")
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            print(f"{key:22s} {value}")
-    return 0
+    # Scored after the clock stops, with the reference's float32 objective, whatever the
+    # precision nstlab ran in.
+    loss = float(nstlab.Objective(content, style)(result.image[None])[0])
+    return {"size": list(content.shape[:2]), "style": style_name,
+            "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
+            "nstlab_coarse_steps": result.settings.get("coarse_steps"),
+            "nstlab_precision": result.settings["precision"], "nstlab_loss": loss,
+            "nstlab_steps": steps, "nstlab_seconds": seconds}
 
 
 if __name__ == "__main__":

@@ -42,3 +42,26 @@ def test_step_child_reports_the_json_keys(precision):
         flops.step_flops("vgg16", ["block1_conv1", "block2_conv1", "block3_conv1",
                                    "block4_conv1", "block5_conv1"], "block5_conv1", 32, 48) / 1e9)
     assert result["seconds_per_step"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_convergence_reports_the_json_keys_and_reuses_a_reference(tmp_path):
+    """Both sides run (each in its own process); a saved reference can be reused."""
+    script = str(BENCHMARKS / "convergence.py")
+    command = [sys.executable, script, "--size", "40", "--reference-steps", "3", "--json"]
+    first = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                      text=True).stdout.strip().splitlines()[-1])
+    assert {"target_loss", "reference_seconds", "nstlab_seconds", "speedup"} <= set(first)
+    assert first["reference_steps"] == 3 and first["nstlab_precision"] == "float32"
+    assert first["nstlab_reached_target"]
+    assert first["nstlab_loss"] <= first["target_loss"] * 1.001  # scored after the run
+    assert first["speedup"] == pytest.approx(first["reference_seconds"] / first["nstlab_seconds"])
+
+    saved = tmp_path / "reference.json"
+    saved.write_text(json.dumps(first))
+    again = json.loads(subprocess.run(
+        command[:2] + ["--size", "40", "--reference-from", str(saved), "--json",
+                       "--save", str(tmp_path / "run")],
+        check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    assert (again["target_loss"], again["reference_seconds"], again["reference_steps"]) == (
+        first["target_loss"], first["reference_seconds"], 3)
+    assert (tmp_path / "run_nstlab.png").is_file()
