@@ -93,7 +93,7 @@ def multiscale_smoothing(levels: int = SMOOTHING_LEVELS):
             fine = tf.image.resize(coarse, tf.shape(gradient)[1:3], method="bilinear")
         return tape.gradient(fine, coarse, output_gradients=gradient)
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python loops over static shapes: nothing to convert
     def smooth(gradient):
         if gradient.shape.rank != 4:  # not a batch of images: nothing to blur
             return gradient

@@ -208,7 +208,9 @@ def make_loss_and_gradient(objective, shape):
     This is the whole computation of one step; L-BFGS calls it, and the benchmarks time it.
     """
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
+    # autograph=False: the loss has no tensor-dependent Python control flow, and not
+    # converting it saves about 0.4 s of the first trace.
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], autograph=False)
     def loss_and_gradient(pixels):
         with tf.GradientTape() as tape:
             tape.watch(pixels)
