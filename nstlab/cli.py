@@ -413,7 +413,11 @@ def main(argv=None) -> int:
             raise
         print(f"nstlab: error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as error:
+        from nstlab.optimize import caused_by_interrupt
+
+        if not caused_by_interrupt(error):
+            raise
         # Interrupted before optimisation started (loading): nothing to save.
         print("nstlab: interrupted before any image was made", file=sys.stderr)
         return EXIT_SIGINT

@@ -220,6 +220,19 @@ def make_loss_and_gradient(objective, shape):
     return loss_and_gradient
 
 
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` wraps a Ctrl-C (or SIGTERM) that arrived inside TensorFlow's C code.
+
+    A signal that lands while TensorFlow is converting an array surfaces as a SystemError
+    ("returned a result with an exception set") whose cause is the KeyboardInterrupt.
+    """
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int) -> None:
     loss_and_gradient = make_loss_and_gradient(run.objective, tuple(image.shape))
     optimizer = lbfgs.BoxLBFGS(loss_and_gradient, image, history_size, smoothing)
@@ -323,6 +336,10 @@ def optimize_pixels(
         else:
             _run_lbfgs(run, image, history_size, smoothing)
     except KeyboardInterrupt:
+        run.stop_reason = STOP_INTERRUPTED
+    except SystemError as error:
+        if not caused_by_interrupt(error):
+            raise
         run.stop_reason = STOP_INTERRUPTED
     finally:
         run.close()

@@ -157,9 +157,13 @@ def test_callback_can_stop_early(photo_64, starry_64):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
-def test_interrupt_keeps_the_image_so_far(optimizer, photo_64, starry_64):
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_interrupt_keeps_the_image_so_far(optimizer, wrapped, photo_64, starry_64):
     def interrupt(info):
         if info.step == 3:
+            if wrapped:  # how a Ctrl-C that lands inside TensorFlow's C code arrives
+                raise SystemError("returned a result with an exception set") from (
+                    KeyboardInterrupt())
             raise KeyboardInterrupt
 
     result = nstlab.stylize(photo_64, starry_64, size=32, steps=20, optimizer=optimizer,
@@ -167,6 +171,14 @@ def test_interrupt_keeps_the_image_so_far(optimizer, photo_64, starry_64):
     assert result.stop_reason == STOP_INTERRUPTED and not result.completed
     assert len(result.history) == 3
     assert np.all(np.isfinite(result.image)) and result.image.std() > 0.05
+
+
+def test_other_system_errors_are_not_taken_for_an_interrupt(photo_64, starry_64):
+    def fail(info):
+        raise SystemError("a real bug")
+
+    with pytest.raises(SystemError, match="a real bug"):
+        nstlab.stylize(photo_64, starry_64, size=32, steps=5, callbacks=[fail], progress=False)
 
 
 class ExplodingObjective:
