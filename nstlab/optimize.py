@@ -335,9 +335,7 @@ def optimize_pixels(
             _run_adam(run, image, learning_rate, optimizer_state)
         else:
             _run_lbfgs(run, image, history_size, smoothing)
-    except KeyboardInterrupt:
-        run.stop_reason = STOP_INTERRUPTED
-    except SystemError as error:
+    except (KeyboardInterrupt, SystemError) as error:
         if not caused_by_interrupt(error):
             raise
         run.stop_reason = STOP_INTERRUPTED
