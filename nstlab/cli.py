@@ -95,10 +95,11 @@ def _add_run_options(parser: argparse.ArgumentParser, *, size: int, steps: int |
                              "(tinted, fastest), the photo as it is, noise or the painting")
     parser.add_argument("--pooling", choices=("max", "avg"), default="max",
                         help="VGG pooling; avg (as in Gatys et al. 2016) gives smoother results")
-    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
-                        help="mixed precision for the network on a GPU with tensor cores "
-                             "or a CPU with bfloat16 instructions; auto picks the fastest "
-                             "for this machine; losses stay float32")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+                        help="the network's arithmetic (default: auto, the fastest this "
+                             "machine computes natively: 16-bit on GPUs with tensor cores "
+                             "and CPUs with bfloat16, else float32); losses stay float32; "
+                             "float32 gives the same numbers on every machine")
     parser.add_argument("--scales", type=_positive_int, nargs="+", default=None, metavar="PX",
                         help="coarse-to-fine sizes, ending at --size (default: automatic, "
                              "starting at 512 px above 512 px)")

@@ -183,7 +183,7 @@ def stylize(
     denoise: float | None = None,
     coarse_style=None,
     coarse_layers=None,
-    precision: str = "float32",
+    precision: str = "auto",
 ) -> Result:
     """Paint ``content`` in the style of ``style`` (Gatys, Ecker & Bethge, 2016).
 
@@ -266,11 +266,15 @@ def stylize(
     coarse_layers : list of str, optional
         The style layers matched to ``coarse_style`` (default: block 3 on,
         :func:`nstlab.losses.default_coarse_layers`).
-    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
-        Mixed precision for the network, for GPUs with tensor cores or CPUs with bfloat16
-        instructions; Gram matrices and losses stay float32 (see :class:`nstlab.Objective`).
-        ``"auto"`` picks the fastest for this machine
-        (:func:`nstlab.hardware.fastest_precision`); ``result.settings`` records the choice.
+    precision : "auto" (default), "float32", "mixed_float16" or "mixed_bfloat16"
+        The network's arithmetic. ``"auto"`` picks the fastest this machine computes
+        natively (:func:`nstlab.hardware.fastest_precision`): 16-bit mixed precision on
+        GPUs with tensor cores and CPUs with bfloat16 instructions, float32 elsewhere. Gram
+        matrices and losses stay float32 (see :class:`nstlab.Objective`); the images look
+        the same, the loss differs in the third digit. ``result.settings["precision"]``
+        records the choice; pass ``"float32"`` for the same numbers on every machine
+        (:class:`nstlab.Objective`, the building block the notebooks use, is float32 unless
+        asked).
 
     Returns
     -------

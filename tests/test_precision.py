@@ -61,3 +61,17 @@ def test_the_command_offers_every_precision():
     action = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices[
         "stylize"]._actions if a.dest == "precision")
     assert tuple(action.choices) == backbones.PRECISION_CHOICES
+
+
+def test_stylize_and_the_command_default_to_the_fastest_precision(photo_64, starry_64):
+    result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, progress=False)
+    assert result.settings["precision"] == backbones.check_precision("auto")
+    args = cli.build_parser().parse_args([
+        "stylize", "photo.jpg", "painting.jpg", "-o", "out.png"])
+    assert args.precision == "auto"
+
+
+def test_the_building_blocks_stay_float32_unless_asked(photo_64, starry_64):
+    """The notebooks check learners' float32 arithmetic against these at about 1e-5."""
+    assert FeatureExtractor(["block1_conv1"]).precision == "float32"
+    assert nstlab.Objective(photo_64, starry_64).extractor.precision == "float32"
