@@ -349,7 +349,8 @@ def _run(args) -> int:
     nstlab.save_image(result.image, output)
     if not args.quiet:
         print(f"saved {output} ({result.image.shape[1]}x{result.image.shape[0]} px, "
-              f"{len(result.history)} steps, final loss {result.history.total[-1]:.4g})")
+              f"{len(result.history)} steps, final loss {result.history.total[-1]:.4g}, "
+              f"{result.settings['precision']})")
     return EXIT_OK
 
 

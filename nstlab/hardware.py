@@ -7,6 +7,10 @@ Elsewhere 16-bit arithmetic is emulated and slower than float32, so float32 stay
 
 bfloat16 is preferred where both exist: it has float32's range, so a large style loss
 cannot overflow it the way it can overflow float16.
+
+:func:`nstlab.stylize` and ``nstlab stylize`` use this choice by default; the building
+blocks (:class:`nstlab.Objective`, :class:`~nstlab.features.FeatureExtractor`) only when
+asked with ``precision="auto"``.
 """
 
 from __future__ import annotations

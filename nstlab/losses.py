@@ -192,7 +192,9 @@ class Objective:
         and losses stay float32. For GPUs with tensor cores; float16 can overflow on large
         style losses (the run then stops and keeps its last finite image): prefer
         ``"mixed_bfloat16"`` where the hardware has it. ``"auto"`` picks the fastest for
-        this machine (:func:`nstlab.hardware.fastest_precision`).
+        this machine (:func:`nstlab.hardware.fastest_precision`); :func:`nstlab.stylize`
+        does that by default, while this class keeps float32 unless asked, so losses
+        computed by hand match it to about 1e-5.
 
     Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
     ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted

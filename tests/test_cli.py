@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nstlab.cli import main
+from nstlab.hardware import fastest_precision
 from nstlab.images import load_image, save_image
 
 
@@ -54,6 +55,16 @@ def test_stylize_writes_output_and_history(tmp_path, pair):
     assert len(record["history"]["total"]) == 4
     assert set(record["history"]["style"]) == {f"block{i}_conv1" for i in range(1, 6)}
     assert record["stop_reason"] == "completed"
+    assert record["settings"]["precision"] == fastest_precision()  # --precision auto
+
+
+def test_stylize_says_what_it_saved_and_in_which_precision(tmp_path, pair, capsys):
+    out = tmp_path / "out.png"
+    code = main(["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "2",
+                 "--precision", "float32"])
+    assert code == 0
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last_line.startswith(f"saved {out} (") and last_line.endswith(", float32)")
 
 
 @pytest.mark.parametrize(
