@@ -60,19 +60,20 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
                  coarse_steps=None, precision="auto"):
     """nstlab's defaults, stopped when the image's float32 loss reaches ``target``.
 
-    Returns (step at which it reached the target or None, seconds, result). ``max_steps``
-    None keeps stylize's default step count (which also sets the coarse scales' share).
+    Returns (step at which it reached the target or None, seconds, result, the result's
+    loss scored with the reference's float32 objective). ``max_steps`` None keeps
+    stylize's default step count (which also sets the coarse scales' share).
 
     In 16-bit precision the run's own loss is slightly off, so once it reaches the target
-    the image is scored with the reference's float32 objective, and the run stops only if
-    that score is at or below the target too. Building that objective and scoring are
-    left out of the time: a user would not run them.
+    the image is scored with that float32 objective, and the run stops only if that score
+    is at or below the target too. The objective is built once, when first needed; building
+    and scoring are left out of the time: a user would not run them.
     """
     import nstlab
 
     reached = []
     final_size = nstlab.load_image(content, max_size=size).shape[:2]
-    in_float32 = nstlab.backbones.check_precision(precision) == "float32"
+    precision = nstlab.backbones.check_precision(precision)
     scoring = {"seconds": 0.0, "objective": None}
 
     def float32_loss(image) -> float:
@@ -87,7 +88,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
         # Losses of coarser scales are not comparable: only the final size counts.
         if info.size != final_size or info.total > target:
             return False
-        if not in_float32 and float32_loss(info.image) > target:
+        if precision != "float32" and float32_loss(info.image) > target:
             return False
         reached.append(info.step)
         return True
@@ -97,7 +98,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
                             coarse_steps=coarse_steps, precision=precision, progress=False,
                             callbacks=[stop_at_target])
     seconds = time.perf_counter() - start - scoring["seconds"]
-    return (reached[0] if reached else None), seconds, result
+    return (reached[0] if reached else None), seconds, result, float32_loss(result.image)
 
 
 def default_style(size: int):
@@ -209,14 +210,11 @@ def run_side(args) -> dict:
         return {"reference_steps": args.reference_steps, "target_loss": target,
                 "reference_seconds": seconds}
     scales = None if args.single_scale else "auto"
-    steps, seconds, result = nstlab_until(content, style, args.target, args.size,
-                                          args.max_steps, scales, args.coarse_steps,
-                                          args.precision)
+    steps, seconds, result, loss = nstlab_until(content, style, args.target, args.size,
+                                                args.max_steps, scales, args.coarse_steps,
+                                                args.precision)
     if args.save:
         result.save(f"{args.save}_nstlab.png")
-    # Scored after the clock stops, with the reference's float32 objective, whatever the
-    # precision nstlab ran in.
-    loss = float(nstlab.Objective(content, style)(result.image[None])[0])
     return {"size": list(content.shape[:2]), "style": style_name,
             "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
             "nstlab_coarse_steps": result.settings.get("coarse_steps"),
