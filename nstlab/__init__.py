@@ -44,7 +44,7 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
-    "explorer", "features", "hardware", "history", "images", "lbfgs", "live", "losses",
+    "explorer", "features", "files", "hardware", "history", "images", "lbfgs", "live", "losses",
     "notebook", "optimize", "reconstruct", "tradeoff", "transfer", "viz",
 }
 
