@@ -12,10 +12,11 @@ it is needed.
 """
 
 import importlib as _importlib
-import os as _os
+
+from nstlab import native_logs as _native_logs
 
 # TensorFlow prints CUDA probing noise on CPU-only machines; keep notebooks readable.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_native_logs.quiet_by_default()
 
 __version__ = "0.1.0"
 
@@ -45,7 +46,7 @@ _EXPORTS = {
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
     "explorer", "features", "files", "hardware", "history", "images", "lbfgs", "live", "losses",
-    "notebook", "optimize", "reconstruct", "tradeoff", "transfer", "viz",
+    "native_logs", "notebook", "optimize", "options", "reconstruct", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

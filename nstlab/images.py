@@ -132,6 +132,39 @@ def load_image(
     return np.ascontiguousarray(pixels, dtype=np.float32)
 
 
+def image_shape(source: Any, *, max_pixels: int | None = None) -> tuple[int, int] | None:
+    """The (height, width) :func:`load_image` would give, reading only a file's header.
+
+    Upright, as after the EXIF rotation. Raises :class:`ImageError` for the same missing,
+    unreadable or too large files as :func:`load_image` (a file whose header is fine but
+    whose pixels are damaged is found only when it is loaded). ``None`` for a URL: its size
+    is known only after the download.
+    """
+    if isinstance(source, str) and "://" in source:
+        return None
+    if isinstance(source, (str, os.PathLike)):
+        name = _existing_file(source)
+        with _open_lazily(name, name, _pixel_cap(max_pixels)) as opened:
+            _check_pixel_count(opened.width * opened.height, name, _pixel_cap(max_pixels))
+            height, width = opened.height, opened.width
+            try:
+                orientation = opened.getexif().get(_EXIF_ORIENTATION, 1)
+            except Exception:  # a damaged EXIF block: load_image will say so
+                orientation = 1
+        return (width, height) if orientation in _ROTATED_ORIENTATIONS else (height, width)
+    if isinstance(source, Image.Image):
+        _check_pixel_count(source.width * source.height, _pil_name(source),
+                           _pixel_cap(max_pixels))
+        return source.height, source.width
+    shape = _array_to_rgb(source).shape
+    return shape[0], shape[1]
+
+
+# EXIF orientations 5-8 turn the picture a quarter: width and height swap.
+_EXIF_ORIENTATION = 0x0112
+_ROTATED_ORIENTATIONS = (5, 6, 7, 8)
+
+
 def resize_image(image: Any, size: int | tuple[int, int]) -> np.ndarray:
     """Resize an image with Lanczos resampling.
 
@@ -264,26 +297,44 @@ def save_image(image: Any, path: str | os.PathLike) -> Path:
     if target.is_dir():
         raise ImageError(f"cannot write '{name}': it is a directory")
 
-    pil_image = Image.fromarray(to_uint8(image))
-    image_format, options = SAVE_FORMATS[suffix]
-    _write_atomically(target, name, lambda file: pil_image.save(file, image_format, **options))
+    data = encode_image(image, suffix)
+    _write_atomically(target, name, lambda file: file.write(data))
     return target
+
+
+def encode_image(image: Any, suffix: str) -> bytes:
+    """The bytes of an 8-bit image file in the format ``suffix`` names (``".png"`` ...).
+
+    What :func:`save_image` writes; useful to write the same image somewhere else when the
+    first place fails.
+    """
+    if suffix.lower() not in SAVE_FORMATS:
+        known = ", ".join(SAVE_FORMATS)
+        raise ImageError(f"unknown image suffix {suffix!r} (use {known})")
+    image_format, options = SAVE_FORMATS[suffix.lower()]
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, image_format, **options)
+    return buffer.getvalue()
 
 
 # ------------------------------------------------------------------------ loading files
 
 
 def _load_file(path: str | os.PathLike, max_pixels: int) -> np.ndarray:
-    name = os.fspath(path)
-    if isinstance(name, bytes):
-        name = os.fsdecode(name)
+    name = _existing_file(path)
+    return _decode(name, name, max_pixels)
+
+
+def _existing_file(path: str | os.PathLike) -> str:
+    """The path as text, or an :class:`ImageError` when it is not a non-empty file."""
+    name = os.fsdecode(os.fspath(path))
     if os.path.isdir(name):
         raise ImageError(f"'{name}' is a directory, not an image file")
     if not os.path.exists(name):
         raise ImageError(f"no such file: '{name}'")
     if os.path.getsize(name) == 0:
         raise ImageError(f"cannot read image '{name}': file is empty")
-    return _decode(name, name, max_pixels)
+    return name
 
 
 def _load_url(url: str, max_pixels: int) -> np.ndarray:
@@ -297,6 +348,12 @@ def _load_url(url: str, max_pixels: int) -> np.ndarray:
 
 def _decode(file: Any, name: str, max_pixels: int) -> np.ndarray:
     """Open ``file`` (a path or a binary file object) with Pillow, as RGB float pixels."""
+    with _open_lazily(file, name, max_pixels) as opened:
+        return _pil_to_rgb(opened, name, max_pixels)
+
+
+def _open_lazily(file: Any, name: str, max_pixels: int) -> Image.Image:
+    """Open ``file`` with Pillow, reading only its header (the pixels load on first use)."""
     with warnings.catch_warnings():
         # We enforce our own cap below; Pillow's warning would only repeat it.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -313,8 +370,7 @@ def _decode(file: Any, name: str, max_pixels: int) -> np.ndarray:
             raise ImageError(f"cannot read image '{name}': {reason}") from error
         except Exception as error:  # Pillow plugins raise many types on malformed headers
             raise ImageError(f"cannot read image '{name}': {_CORRUPT}") from error
-        with opened:
-            return _pil_to_rgb(opened, name, max_pixels)
+    return opened
 
 
 def _pil_to_rgb(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
