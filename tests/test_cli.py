@@ -120,7 +120,7 @@ def test_non_finite_loss_keeps_the_last_good_image_and_exits_1(tmp_path, pair, c
     SystemError("returned a result with an exception set"),  # Ctrl-C inside TF's C code
 ])
 def test_interrupt_before_any_image_exits_130(raised, monkeypatch, tmp_path, pair, capsys):
-    import nstlab
+    import nstlab.transfer
 
     if isinstance(raised, SystemError):
         raised.__cause__ = KeyboardInterrupt()
@@ -128,18 +128,18 @@ def test_interrupt_before_any_image_exits_130(raised, monkeypatch, tmp_path, pai
     def interrupted(*args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(nstlab, "stylize", interrupted)
+    monkeypatch.setattr(nstlab.transfer, "stylize_with", interrupted)
     code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "out.png"), "--quiet"])
     assert code == 130 and "interrupted before any image was made" in capsys.readouterr().err
 
 
 def test_a_system_error_without_an_interrupt_is_not_hidden(monkeypatch, tmp_path, pair):
-    import nstlab
+    import nstlab.transfer
 
     def broken(*args, **kwargs):
         raise SystemError("a real bug")
 
-    monkeypatch.setattr(nstlab, "stylize", broken)
+    monkeypatch.setattr(nstlab.transfer, "stylize_with", broken)
     with pytest.raises(SystemError, match="a real bug"):
         main(["stylize", *map(str, pair), "-o", str(tmp_path / "out.png"), "--quiet"])
 
