@@ -157,7 +157,11 @@ def _entry_point(frame: FrameType) -> str | None:
 
 @contextlib.contextmanager
 def _functions_run_eagerly() -> Iterator[None]:
-    """Run every ``tf.function`` as plain Python inside the block (if TensorFlow is loaded)."""
+    """Run every ``tf.function`` as plain Python inside the block (if TensorFlow is loaded).
+
+    TensorFlow's setting is process-wide: another thread's ``tf.function`` also runs eagerly
+    meanwhile (slower, same numbers).
+    """
     tf = sys.modules.get("tensorflow")
     if tf is None or not hasattr(tf, "config"):
         yield
@@ -230,7 +234,8 @@ def exercise_check(title: str, *, solvers: Iterable[Solver] = ()):
     right one; calling the answer may raise ``NotImplementedError`` when the exercise is not
     done yet. ``solvers`` are the functions that would solve the exercise for the learner:
     while the check runs the answer, calling any of them is refused (:func:`forbidding`).
-    The check's own code around those calls may use them.
+    The check's own code around those calls may use them. The decorated check keeps them as
+    ``check.solvers``.
     """
     solvers = tuple(solvers)
 
