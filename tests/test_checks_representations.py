@@ -80,9 +80,7 @@ REFERENCE = [
     (checks.check_content_loss, content_loss),
     (checks.check_content_layer_choice, content_layer_for),
     (checks.check_gram_matrix, gram_matrix),
-    (checks.check_gram_matrix, lambda f: nstlab.gram_matrix(f)),
     (checks.check_style_loss, style_loss),
-    (checks.check_style_loss, lambda f, t: nstlab.style_loss(f, t)),
     (checks.check_same_gram, same_gram),
 ]
 
@@ -164,8 +162,8 @@ def test_a_crashing_answer_is_reported(lenient, capsys):
     assert "AttributeError" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("check", [check for check, _ in REFERENCE[:6]] + [
-    checks.check_style_loss, checks.check_same_gram])
+@pytest.mark.parametrize("check", [check for check, _ in REFERENCE],
+                         ids=lambda check: check.__name__)
 def test_an_unfinished_exercise_says_not_done_yet(check, strict, capsys):
     def stub(*args):
         raise NotImplementedError

@@ -6,7 +6,11 @@ Each exercise cell is followed by a check cell such as
 * prints a green tick when your answer is right;
 * prints "not done yet" when the function still raises ``NotImplementedError``
   (so *Run All* on a fresh exercise notebook goes to the end);
-* says what is wrong (shape, values, a hint) when the answer is not right yet.
+* says what is wrong (shape, values, a hint) when the answer is not right yet;
+* says "write this one yourself" when the answer calls the function the exercise asks you
+  to build (``nstlab.gram_matrix`` in the Gram matrix exercise, ``tf.image.total_variation``
+  in the total variation one, ...), under whatever name, directly or through another
+  function. Outside the exercise, use those functions as much as you like.
 
 Checks return ``True`` or ``False``. With ``NSTLAB_STRICT_CHECKS=1`` (set by the tests) a
 wrong answer raises :class:`CheckFailed` instead of printing, so a broken reference
@@ -16,10 +20,17 @@ solution fails the notebook tests; "not done yet" never raises.
 from nstlab.checks import layers as _layers
 from nstlab.checks import optimization as _optimization
 from nstlab.checks import representations as _representations
-from nstlab.checks._base import CheckFailed, exercise_check, expect
+from nstlab.checks._base import (
+    CheckFailed,
+    Solver,
+    WriteItYourself,
+    exercise_check,
+    expect,
+    forbidding,
+)
 from nstlab.checks.layers import *  # noqa: F403
 from nstlab.checks.optimization import *  # noqa: F403
 from nstlab.checks.representations import *  # noqa: F403
 
-__all__ = ["CheckFailed", "exercise_check", "expect",
+__all__ = ["CheckFailed", "Solver", "WriteItYourself", "exercise_check", "expect", "forbidding",
            *_layers.__all__, *_optimization.__all__, *_representations.__all__]

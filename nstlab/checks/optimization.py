@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nstlab.checks._base import exercise_check, expect
+from nstlab.checks._base import Solver, exercise_check, expect
 
 __all__ = [
     "check_blend_styles",
@@ -124,7 +124,9 @@ def check_total_loss(total_loss):
            f"got {got:g}: the content part is the mean over the content layers.")
 
 
-@exercise_check("total_variation")
+@exercise_check("total_variation", solvers=[
+    Solver("tf.image.total_variation", target="tensorflow.image.total_variation"),
+])
 def check_total_variation(total_variation):
     """``total_variation(image)`` equals ``tf.image.total_variation`` for an (H, W, 3) image."""
     import tensorflow as tf
@@ -232,7 +234,11 @@ def _adam_by_hand(objective, start, steps, *, bias_correction=True, epsilon_insi
     return image.numpy()[0]
 
 
-@exercise_check("Adam train step by hand")
+@exercise_check("Adam train step by hand", solvers=[
+    Solver("keras.optimizers.Adam", target="keras.optimizers.Adam.update_step",
+           why="the optimiser this exercise asks you to write out"),
+    Solver("nstlab.optimize_pixels", why="which runs the package's Adam for you"),
+])
 def check_train_step(train_step):
     """``train_step(image, objective, state)``: one Adam step written out, which must give
     the same pixels as the package's Adam loop (``optimize_pixels(optimizer="adam")``)."""
@@ -349,7 +355,11 @@ def check_early_stopping(make_early_stopping):
 # --------------------------------------------------------------------------- notebook 06
 
 
-@exercise_check("luminance")
+@exercise_check("luminance", solvers=[
+    Solver("nstlab.color.luminance"),
+    Solver("nstlab.color.rgb_to_yiq",
+           why="whose channel 0 is the luminance this exercise asks you to compute"),
+])
 def check_luminance(luminance):
     """``luminance(image)``: Y = 0.299 R + 0.587 G + 0.114 B, shape (H, W)."""
     from nstlab import color
@@ -369,7 +379,7 @@ def check_luminance(luminance):
            f"{np.max(np.abs(got - want)):.3g}")
 
 
-@exercise_check("keep_colors")
+@exercise_check("keep_colors", solvers=[Solver("nstlab.color.transfer_luminance")])
 def check_keep_colors(keep_colors):
     """``keep_colors(stylized, content)``: the stylized image's Y with the content's I and Q
     (content resized to the stylized image's size), clipped to [0, 1]."""
@@ -400,10 +410,46 @@ def check_keep_colors(keep_colors):
            f"{small.shape}; resize the content to the stylized image's (height, width) first")
 
 
-@exercise_check("upsample and continue")
+def _stylize_resizes_the_start(arguments) -> str | None:
+    """For ``initial_image(init, content, ...)``: why an image ``init`` of another shape than
+    ``content`` means stylize did the upsampling; None for a start of the right shape."""
+    from nstlab.images import load_image
+
+    init = arguments["init"]
+    if isinstance(init, str):
+        return None
+    start, wanted = load_image(init).shape[:2], arguments["content"].shape[:2]
+    if start == wanted:
+        return None
+    return (f"nstlab.stylize upsampled your {start[1]}x{start[0]} px start image to "
+            f"{wanted[1]}x{wanted[0]} px for you: resize it to the shape of the content at "
+            "`size` with nstlab.resize_image, then pass that as init.")
+
+
+def _stylize_goes_coarse_to_fine(arguments) -> str | None:
+    """For ``scale_schedule(size, scales)``: why several scales mean stylize did the
+    upsampling and continuing itself; None for a single scale."""
+    from nstlab.transfer import scale_schedule
+
+    sizes = scale_schedule(arguments["size"], arguments["scales"])
+    if len(sizes) < 2:
+        return None
+    return (f"nstlab.stylize went coarse to fine by itself (sizes {sizes}): upsample the "
+            "small image yourself and run one scale, scales=None.")
+
+
+@exercise_check("upsample and continue", solvers=[
+    Solver("nstlab.stylize", target="nstlab.transfer.initial_image",
+           when=_stylize_resizes_the_start),
+    Solver("nstlab.stylize", target="nstlab.transfer.scale_schedule",
+           when=_stylize_goes_coarse_to_fine),
+])
 def check_upsample_and_continue(upsample_and_continue):
     """``upsample_and_continue(small, content, style, size, steps)``: resize the small result
-    to the content at ``size`` and continue stylizing from it."""
+    to the content at ``size`` and continue stylizing from it.
+
+    The upsampling is the learner's: ``nstlab.stylize`` may not resize the start image
+    (``init=small``) or run its own coarse-to-fine (``scales`` with several sizes)."""
     from nstlab.images import resize_image
 
     photo, swirl, mosaic = _tiny_images()

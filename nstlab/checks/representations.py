@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nstlab.checks._base import CheckFailed, exercise_check, expect
+from nstlab.checks._base import CheckFailed, Solver, exercise_check, expect
 
 __all__ = [
     "check_content_layer_choice",
@@ -57,7 +57,13 @@ def _close(a, b, rtol=1e-4, atol=1e-4) -> bool:
 # --------------------------------------------------------------------------- notebook 01
 
 
-@exercise_check("preprocess")
+@exercise_check("preprocess", solvers=[
+    Solver("nstlab.preprocess"),
+    # notebook 01 shows it; every keras.applications.*.preprocess_input for VGG calls it
+    Solver("a keras.applications preprocess_input",
+           target="keras.applications.imagenet_utils.preprocess_input",
+           why="Keras's version of the function this exercise asks you to write"),
+])
 def check_preprocess(preprocess):
     """Compare your ``preprocess(images)`` with :func:`nstlab.preprocess`.
 
@@ -141,7 +147,10 @@ def check_first_layer_seeing(first_layer_seeing):
                       f"enough")
 
 
-@exercise_check("output shape")
+@exercise_check("output shape", solvers=[
+    Solver("nstlab.backbones.build_vgg",
+           why="which builds the network: work the shape out without running it"),
+])
 def check_output_shape(output_shape):
     """Compare your ``output_shape(height, width, layer)`` with the VGG16 stack.
 
@@ -178,7 +187,7 @@ def check_output_shape(output_shape):
 # --------------------------------------------------------------------------- notebook 02
 
 
-@exercise_check("content loss")
+@exercise_check("content loss", solvers=[Solver("nstlab.content_loss")])
 def check_content_loss(content_loss):
     """Compare your ``content_loss(features, target)`` with :func:`nstlab.content_loss`.
 
@@ -253,7 +262,11 @@ def _reference_gram(features) -> np.ndarray:
     return flat.T @ flat / flat.shape[0]
 
 
-@exercise_check("Gram matrix")
+@exercise_check("Gram matrix", solvers=[
+    Solver("nstlab.gram_matrix"),
+    Solver("nstlab.losses.masked_gram_matrix",
+           why="which with a mask of ones is the Gram matrix this exercise asks you to write"),
+])
 def check_gram_matrix(gram_matrix):
     """Compare your ``gram_matrix(features)`` with :func:`nstlab.gram_matrix`.
 
@@ -287,7 +300,7 @@ def check_gram_matrix(gram_matrix):
            "it works for one shape but not for (3, 2, 7): do not hard-code sizes")
 
 
-@exercise_check("style loss")
+@exercise_check("style loss", solvers=[Solver("nstlab.style_loss")])
 def check_style_loss(style_loss):
     """Compare your ``style_loss(features, target_gram)`` with :func:`nstlab.style_loss`.
 
