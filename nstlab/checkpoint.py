@@ -292,7 +292,7 @@ def _read_numpy(path: Path, *, archive: bool):
         with loaded:
             return {name: loaded[name] for name in loaded.files}
     except _NUMPY_READ_ERRORS as error:
-        raise _damaged(path, f"it is cut short or corrupt ({error})") from None
+        raise _damaged(path, f"numpy cannot read it ({error})") from None
 
 
 def _read_image(path: Path, shape: list[int]) -> np.ndarray:
@@ -354,8 +354,9 @@ def _read_record(path: Path) -> dict:
     Checkpoints saved before the backbone and the hashes were recorded have neither: the
     backbone comes from the settings (None if absent) and the files are not hash-checked.
     """
+    data = _read_bytes(path)
     try:
-        record = json.loads(_read_bytes(path))
+        record = json.loads(data)
     except ValueError as error:  # JSONDecodeError, or UnicodeDecodeError for binary bytes
         raise _damaged(path, f"it is not JSON ({error})") from None
     if not isinstance(record, dict):
