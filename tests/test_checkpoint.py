@@ -185,3 +185,13 @@ def test_a_folder_turned_read_only_mid_run(tiny_run, tiny_disk):
     message = run_breaking_saves(tiny_run, folder, remount_read_only)
     assert f"'{folder}' (Read-only file system)" in message
     assert_step_2_is_kept(folder)
+
+
+def test_adam_state_of_another_run_is_refused(tiny_run):
+    objective, start, _ = tiny_run
+    with pytest.raises(CheckpointError) as caught:
+        optimize_pixels(objective, start, steps=1, optimizer="adam", progress=False,
+                        optimizer_state=[np.int64(3)])
+    pixels = (1, *start.shape)
+    assert str(caught.value) == ("the saved Adam state (arrays of shapes [()]) does not fit this "
+                                 f"run, which needs [(), (), {pixels}, {pixels}]")
