@@ -197,8 +197,8 @@ def resume_from(resume, *, optimizer: str, levels: int, backbone: str) -> Checkp
                               "options")
     if checkpoint.scale_index >= levels:
         raise CheckpointError(f"the checkpoint '{record}' was made at scale "
-                              f"{checkpoint.scale_index + 1} but this run has {levels}: resume "
-                              "with the same size and scales")
+                              f"{checkpoint.scale_index + 1} but this run has {levels} scales: "
+                              "resume with the same size and scales")
     return checkpoint
 
 

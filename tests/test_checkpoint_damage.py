@@ -5,6 +5,7 @@ and loading it must raise a one-line :class:`CheckpointError` that names the dam
 and says what is wrong with it.
 """
 
+import dataclasses
 import io
 import json
 import shutil
@@ -288,15 +289,15 @@ def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path, folder, mo
 # ----------------------------------------------------------------------- fit to the run
 
 
-@pytest.mark.parametrize("run, says", [
-    ({"optimizer": "lbfgs"}, "made with optimizer 'adam', not 'lbfgs'"),
-    ({"backbone": "vgg19"}, "made with backbone 'vgg16', not 'vgg19'"),
-    ({"levels": 0}, "made at scale 1 but this run has 0"),
+@pytest.mark.parametrize("run, saved, says", [
+    ({"optimizer": "lbfgs"}, {}, "made with optimizer 'adam', not 'lbfgs'"),
+    ({"backbone": "vgg19"}, {}, "made with backbone 'vgg16', not 'vgg19'"),
+    ({"levels": 2}, {"scale_index": 2}, "made at scale 3 but this run has 2 scales"),
 ])
-def test_a_checkpoint_from_another_run_is_refused(folder, run, says):
+def test_a_checkpoint_from_another_run_is_refused(folder, run, saved, says):
     options = {"optimizer": "adam", "levels": 1, "backbone": "vgg16", **run}
     with pytest.raises(CheckpointError) as caught:
-        resume_from(folder, **options)
+        resume_from(dataclasses.replace(load_checkpoint(folder), **saved), **options)
     message = str(caught.value)
     assert says in message and str(folder / RECORD_FILE) in message and "\n" not in message
 
