@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab import lbfgs
+from nstlab.checkpoint import Checkpointer, CheckpointError
 from nstlab.history import History
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -85,31 +86,6 @@ class StepInfo:
         return self._get_image()
 
 
-class Checkpointer:
-    """Saves a :class:`~nstlab.checkpoint.Checkpoint` every ``every`` steps and at the end.
-
-    ``stylize(..., checkpoint_dir=...)`` makes one; you rarely need to build it yourself.
-    """
-
-    def __init__(self, directory, every: int = 50, settings: dict | None = None):
-        if every < 1:
-            raise ValueError(f"checkpoint_every must be at least 1, got {every}")
-        self.directory = directory
-        self.every = every
-        self.settings = settings or {}
-        self.scale_index = 0
-        self.steps_before = 0  # steps of the current scale done before this call (resuming)
-
-    def save(self, run: _Run) -> None:
-        from nstlab.checkpoint import Checkpoint, save_checkpoint
-
-        save_checkpoint(self.directory, Checkpoint(
-            image=run.current_image(), history=run.history, optimizer=run.optimizer_name,
-            optimizer_state=run.optimizer_state(), scale_index=self.scale_index,
-            steps_in_scale=self.steps_before + run.step - run.first_step,
-            settings=self.settings))
-
-
 class _Run:
     """Bookkeeping shared by both optimisers: history, progress bar, callbacks, stopping."""
 
@@ -119,6 +95,8 @@ class _Run:
 
         self.optimizer_name = description
         self.checkpointer = checkpointer
+        # Recorded in checkpoints, so a resumed run can check it uses the same network.
+        self.backbone = getattr(getattr(objective, "extractor", None), "backbone", None)
         # Set by the optimiser loop: the image to keep, and the optimiser's state to save.
         self.current_image: Callable[[], np.ndarray] = lambda: None
         self.optimizer_state: Callable[[], list] = list
@@ -153,8 +131,14 @@ class _Run:
             self.stop_reason = STOP_CALLBACK
         done = self.step - self.first_step
         if self.checkpointer is not None and done % self.checkpointer.every == 0:
-            self.checkpointer.save(self)
+            self.save_checkpoint()
         return stop or done >= self.steps
+
+    def save_checkpoint(self) -> None:
+        """Hand the checkpointer the image, history and optimiser state of the run so far."""
+        self.checkpointer.save(self.current_image(), self.history, self.optimizer_name,
+                               self.optimizer_state(), steps_done=self.step - self.first_step,
+                               backbone=self.backbone)
 
     def close(self) -> None:
         self.bar.close()
@@ -171,8 +155,11 @@ def _run_adam(run: _Run, image: tf.Variable, learning_rate: float, state=None) -
                                       epsilon=ADAM_EPSILON)
     optimizer.build([image])
     if state:
-        if len(state) != len(optimizer.variables):
-            raise ValueError("the saved Adam state does not fit this run")
+        saved = [np.shape(value) for value in state]
+        needed = [tuple(variable.shape) for variable in optimizer.variables]
+        if saved != needed:
+            raise CheckpointError(f"the saved Adam state (arrays of shapes {saved}) does not fit "
+                                  f"this run, which needs {needed}")
         for variable, value in zip(optimizer.variables, state, strict=True):
             variable.assign(value)
     run.optimizer_state = lambda: [np.asarray(v) for v in optimizer.variables]
@@ -299,7 +286,8 @@ def optimize_pixels(
     history : History, optional
         Continue recording into an existing history (e.g. when resuming).
     checkpointer : Checkpointer, optional
-        Save a checkpoint every few steps and when the run ends, however it ends.
+        Save a checkpoint every few steps and when the run ends, however it ends. A save
+        that fails (full disk, read-only folder) is a warning and the run goes on.
     optimizer_state : list of arrays, optional
         Adam's saved state, to continue a checkpointed run exactly.
 
@@ -342,7 +330,7 @@ def optimize_pixels(
     finally:
         run.close()
     if checkpointer is not None and run.step > run.first_step:
-        checkpointer.save(run)
+        run.save_checkpoint()
     if run.stop_reason == STOP_NON_FINITE:
         warnings.warn(
             f"the loss became NaN or infinite at step {run.step + 1}; stopped and kept the last "
