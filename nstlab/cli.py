@@ -261,6 +261,11 @@ def _exercises(args) -> int:
     return EXIT_OK
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (a checkpoint that could not be saved, ...) as one line, not two."""
+    print(f"nstlab: warning: {_one_line(message)}", file=sys.stderr)
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
@@ -279,7 +284,9 @@ def main(argv=None) -> int:
     from nstlab.images import ImageError
 
     try:
-        return _exercises(args) if args.command == "exercises" else _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _exercises(args) if args.command == "exercises" else _run(args)
     except (UsageError, options.OptionError, ImageError, BackboneError,
             CheckpointError) as error:
         if debug:

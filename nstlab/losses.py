@@ -35,18 +35,14 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.features import FeatureExtractor
-
-DEFAULT_CONTENT_LAYERS = ("block4_conv2",)
-DEFAULT_STYLE_LAYERS = (
-    "block1_conv1",
-    "block2_conv1",
-    "block3_conv1",
-    "block4_conv1",
-    "block5_conv1",
+from nstlab.options import (  # noqa: F401  (defined with the run options, used here too)
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_CONTENT_WEIGHT,
+    DEFAULT_STYLE_LAYERS,
+    DEFAULT_STYLE_WEIGHT,
+    DEFAULT_TV_WEIGHT,
+    check_number,
 )
-DEFAULT_CONTENT_WEIGHT = 1e4
-DEFAULT_STYLE_WEIGHT = 100.0
-DEFAULT_TV_WEIGHT = 1.0
 
 
 def gram_matrix(features):
@@ -149,6 +145,145 @@ def _as_batch(image) -> tf.Tensor:
     return tf.constant(load_image(image)[np.newaxis])
 
 
+def _as_list(images) -> list:
+    return list(images) if isinstance(images, list | tuple) else [images]
+
+
+# ------------------------------------------------------------------------ style targets
+# What the style loss of each layer compares against. A *style* (BlendedStyle, MaskedStyle,
+# CoarseFineStyle) is a recipe; Objective calls its ``build`` once with the network, and the
+# *targets* it returns give each style layer's loss for the image being optimised.
+
+
+class GramTargets:
+    """One target Gram matrix per style layer: ``style_loss(features, grams[layer])``."""
+
+    def __init__(self, grams: dict):
+        self.grams = grams
+
+    def loss(self, layer: str, features):
+        """The style loss of ``layer`` for these features (before the layer's weight)."""
+        return style_loss(features, self.grams[layer])
+
+
+class RegionTargets:
+    """Guided Gram targets: each style matched only inside its mask (Gatys et al. 2017, 4)."""
+
+    def __init__(self, regions: list):
+        self.regions = regions  # one (weight, {layer: mask}, {layer: gram}) per style
+        self.grams = {}
+
+    def loss(self, layer: str, features):
+        return tf.add_n([
+            weight * tf.reduce_mean(tf.square(masked_gram_matrix(features, masks[layer])
+                                              - grams[layer]))
+            for weight, masks, grams in self.regions])
+
+
+def _grams_of(extractor, image, layers) -> dict:
+    batch = _as_batch(image)
+    extractor.check_size(*batch.shape[1:3])
+    features = extractor(batch)
+    return {name: gram_matrix(features[name]) for name in layers}
+
+
+class BlendedStyle:
+    """The Gram matrices of one or more style images, mixed with ``weights``.
+
+    The weights are normalised to sum to 1 (default: equal), so blending a painting with
+    itself changes nothing, and a weight of 0 leaves that image out.
+    """
+
+    def __init__(self, images, weights=None):
+        self.images = _as_list(images)
+        if weights is not None and len(weights) != len(self.images):
+            raise ValueError(f"got {len(weights)} style blend weights for {len(self.images)} "
+                             "style images")
+        self.weights = layer_weights([str(i) for i in range(len(self.images))], weights)
+
+    def build(self, extractor, layers, content=None) -> GramTargets:
+        targets = {name: 0.0 for name in layers}
+        for index, image in enumerate(self.images):
+            weight = self.weights[str(index)]
+            if weight:
+                for name, gram in _grams_of(extractor, image, layers).items():
+                    targets[name] += weight * gram
+        return GramTargets(targets)
+
+
+class MaskedStyle:
+    """Spatial control: style ``i`` inside ``masks[i]`` (white = 1), drawn over the content.
+
+    Each region's loss is scaled by its weight (default 1 each: not normalised). Where no
+    mask is white, the image keeps the content.
+    """
+
+    def __init__(self, images, masks, weights=None):
+        self.images, self.masks = _as_list(images), _as_list(masks)
+        if len(self.masks) != len(self.images):
+            raise ValueError(f"got {len(self.masks)} style masks for {len(self.images)} style "
+                             "images")
+        self.weights = [1.0] * len(self.images) if weights is None else [float(w) for w in
+                                                                         weights]
+
+    def build(self, extractor, layers, content=None) -> RegionTargets:
+        if content is None:
+            raise ValueError("style_masks need a content image (they are drawn over it)")
+        content_batch = _as_batch(content)
+        shapes = {name: value.shape[1:3] for name, value in extractor(content_batch).items()}
+        regions = []
+        for image, mask, weight in zip(self.images, self.masks, self.weights, strict=True):
+            pixels = load_mask(mask, content_batch.shape[1:3])[np.newaxis, :, :, np.newaxis]
+            layer_masks = {name: tf.image.resize(pixels, shapes[name], method="area")
+                           for name in layers}
+            regions.append((weight, layer_masks, _grams_of(extractor, image, layers)))
+        return RegionTargets(regions)
+
+
+class CoarseFineStyle:
+    """Scale control (Gatys et al. 2017, section 6): large structure from one image.
+
+    The Gram targets of ``coarse_layers`` (default: block 3 on, :func:`default_coarse_layers`)
+    come from ``coarse_image``; the other layers' from ``fine`` (any style recipe, such as a
+    :class:`BlendedStyle`).
+    """
+
+    def __init__(self, fine, coarse_image, coarse_layers=None):
+        if isinstance(fine, MaskedStyle):
+            raise ValueError("coarse_style cannot be combined with style_masks")
+        self.fine, self.coarse_image = fine, coarse_image
+        self.coarse_layers = None if coarse_layers is None else _as_list(coarse_layers)
+
+    def layers_for(self, style_layers) -> list[str]:
+        """The coarse layers among ``style_layers``; an error names one that is not there."""
+        if self.coarse_layers is None:
+            return default_coarse_layers(style_layers)
+        if unknown := [name for name in self.coarse_layers if name not in style_layers]:
+            raise ValueError(f"coarse layer {unknown[0]!r} is not a style layer; choose from "
+                             f"{', '.join(style_layers)}")
+        return self.coarse_layers
+
+    def build(self, extractor, layers, content=None) -> GramTargets:
+        targets = self.fine.build(extractor, layers, content)
+        targets.grams.update(_grams_of(extractor, self.coarse_image, self.layers_for(layers)))
+        return targets
+
+
+def style_recipe(style, blend_weights=None, masks=None, coarse_style=None,
+                 coarse_layers=None):
+    """The style recipe that :class:`Objective`'s keyword arguments describe.
+
+    ``style`` may already be a recipe (then the other arguments must be left out).
+    """
+    if hasattr(style, "build"):
+        return style
+    recipe = (BlendedStyle(style, blend_weights) if masks is None
+              else MaskedStyle(style, masks, blend_weights))
+    if coarse_style is not None:
+        recipe = CoarseFineStyle(recipe, coarse_style, coarse_layers)
+    return recipe
+
+
 class Objective:
     """The loss to minimise: content + style + total variation, with per-layer parts.
 
@@ -160,9 +295,13 @@ class Objective:
     content : image or None
         The content image, (H, W, 3) in [0, 1] (anything :func:`nstlab.load_image` takes).
         ``None`` leaves out the content loss (texture synthesis).
-    style : image, list of images, or None
+    style : image, list of images, a style recipe, or None
         The style image(s). Several styles are blended by mixing their Gram matrices with
         ``style_blend_weights``. ``None`` leaves out the style loss (content reconstruction).
+        A recipe (:class:`BlendedStyle`, :class:`MaskedStyle`, :class:`CoarseFineStyle`)
+        says how the target Gram matrices are made; the keyword arguments
+        ``style_blend_weights``, ``style_masks``, ``coarse_style`` and ``coarse_layers``
+        describe the same recipes (:func:`style_recipe`).
     backbone : "vgg16" or "vgg19"
     content_layers, style_layers : list of str
         Keras layer names; defaults :data:`DEFAULT_CONTENT_LAYERS`, :data:`DEFAULT_STYLE_LAYERS`.
@@ -224,8 +363,7 @@ class Objective:
     ):
         for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
                             ("tv_weight", tv_weight)):
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            check_number(value, name, at_least=0)
         if content is None:
             content_layers = []
         elif content_layers is None:
@@ -258,82 +396,19 @@ class Objective:
             self.extractor.check_size(*content_batch.shape[1:3])
             features = self.extractor(content_batch)
             self.content_targets = {name: features[name] for name in self.content_layers}
-        self.style_targets = {}
-        self.region_targets = []  # with masks: one (weight, {layer: mask}, {layer: gram}) a style
-        if self.style_layers and style_masks is not None:
-            self.region_targets = self._region_targets(content, style, style_blend_weights,
-                                                       style_masks)
-        elif self.style_layers:
-            self.style_targets = self._blended_style_grams(style, style_blend_weights)
         self.coarse_layers = []
-        if coarse_style is not None and self.style_layers:
-            if style_masks is not None:
-                raise ValueError("coarse_style cannot be combined with style_masks")
-            self._take_coarse_targets(coarse_style, coarse_layers)
+        self.targets = GramTargets({})
+        if self.style_layers:
+            recipe = style_recipe(style, style_blend_weights, style_masks, coarse_style,
+                                  coarse_layers)
+            if isinstance(recipe, CoarseFineStyle):
+                self.coarse_layers = recipe.layers_for(self.style_layers)
+            self.targets = recipe.build(self.extractor, self.style_layers, content)
 
-    def _take_coarse_targets(self, image, layers) -> None:
-        layers = default_coarse_layers(self.style_layers) if layers is None else (
-            [layers] if isinstance(layers, str) else list(layers))
-        if unknown := [name for name in layers if name not in self.style_layers]:
-            raise ValueError(f"coarse layer {unknown[0]!r} is not a style layer; choose from "
-                             f"{', '.join(self.style_layers)}")
-        batch = _as_batch(image)
-        self.extractor.check_size(*batch.shape[1:3])
-        features = self.extractor(batch)
-        for name in layers:
-            self.style_targets[name] = gram_matrix(features[name])
-        self.coarse_layers = layers
-
-    def _region_targets(self, content, style, blend_weights, masks):
-        styles = list(style) if isinstance(style, list | tuple) else [style]
-        masks = list(masks) if isinstance(masks, list | tuple) else [masks]
-        if content is None:
-            raise ValueError("style_masks need a content image (they are drawn over it)")
-        if len(masks) != len(styles):
-            raise ValueError(f"got {len(masks)} style masks for {len(styles)} style images")
-        weights = [1.0] * len(styles) if blend_weights is None else [float(w) for w in
-                                                                    blend_weights]
-        content_batch = _as_batch(content)
-        shapes = {name: value.shape[1:3]
-                  for name, value in self.extractor(content_batch).items()}
-        regions = []
-        for image, mask, weight in zip(styles, masks, weights, strict=True):
-            pixels = load_mask(mask, content_batch.shape[1:3])[np.newaxis, :, :, np.newaxis]
-            layer_masks = {name: tf.image.resize(pixels, shapes[name], method="area")
-                           for name in self.style_layers}
-            batch = _as_batch(image)
-            self.extractor.check_size(*batch.shape[1:3])
-            features = self.extractor(batch)
-            grams = {name: gram_matrix(features[name]) for name in self.style_layers}
-            regions.append((weight, layer_masks, grams))
-        return regions
-
-    def _style_layer_loss(self, name, features):
-        if not self.region_targets:
-            return style_loss(features, self.style_targets[name])
-        return tf.add_n([
-            weight * tf.reduce_mean(tf.square(masked_gram_matrix(features, masks[name])
-                                              - grams[name]))
-            for weight, masks, grams in self.region_targets])
-
-    def _blended_style_grams(self, style, blend_weights) -> dict[str, tf.Tensor]:
-        styles = list(style) if isinstance(style, list | tuple) else [style]
-        if blend_weights is None:
-            blend_weights = [1.0] * len(styles)
-        if len(blend_weights) != len(styles):
-            raise ValueError(
-                f"got {len(blend_weights)} style blend weights for {len(styles)} style images")
-        mix = layer_weights([str(i) for i in range(len(styles))], blend_weights)
-        targets = {name: 0.0 for name in self.style_layers}
-        for index, image in enumerate(styles):
-            if mix[str(index)] == 0:
-                continue
-            batch = _as_batch(image)
-            self.extractor.check_size(*batch.shape[1:3])
-            features = self.extractor(batch)
-            for name in self.style_layers:
-                targets[name] += mix[str(index)] * gram_matrix(features[name])
-        return targets
+    @property
+    def style_targets(self) -> dict:
+        """The target Gram matrix of each style layer (empty for masked styles)."""
+        return self.targets.grams
 
     @property
     def part_names(self) -> list[str]:
@@ -353,7 +428,7 @@ class Objective:
                 features[name], self.content_targets[name])
         for name in self.style_layers:
             weight = self.style_weight * self.style_layer_weights[name]
-            parts[f"style/{name}"] = weight * self._style_layer_loss(name, features[name])
+            parts[f"style/{name}"] = weight * self.targets.loss(name, features[name])
         parts["tv"] = self.tv_weight * total_variation_loss(images)
         total = tf.add_n(list(parts.values()))
         return total, parts

@@ -194,7 +194,8 @@ class StylizeOptions:
         at_least=1, metavar="N")
     # Run controls: how this run is kept and resumed (not part of the settings)
     checkpoint_dir: Any = option(
-        None, "save image, history and optimiser state to this folder as the run goes",
+        None, "save image, history and optimiser state to this folder as the run goes (a "
+              "save that fails, on a full disk say, is a warning and the run goes on)",
         "path", flag="--checkpoint", metavar="DIR", recorded=False)
     checkpoint_every: int = option(
         50, "steps between checkpoints", "int", at_least=1, metavar="N", recorded=False)
@@ -399,28 +400,36 @@ def _checked_value(f: dataclasses.Field, value, name):
             if value != "auto":
                 raise OptionError(f"{label} must be 'auto', None or rising sizes, not {value!r}")
             return value
-        return tuple(_number(v, "int", Spec("", "int", at_least=1), label)
-                     for v in _as_list(value))
+        return tuple(check_number(v, label, whole=True, at_least=1) for v in _as_list(value))
     if kind == "images":
         return tuple(_as_list(value))
     return value  # image, path, text: checked where they are read
 
 
 def _number(value, kind: str, spec: Spec, label: str):
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(
-            value, "__float__"):
+    return check_number(value, label, whole=kind == "int", at_least=spec.at_least,
+                        above=spec.above)
+
+
+def check_number(value, label: str, *, whole: bool = False, at_least: float | None = None,
+                 above: float | None = None):
+    """``value`` as an ``int`` (``whole``) or ``float`` within bounds, else :class:`OptionError`.
+
+    Rejects booleans, text, NaN and infinity; ``at_least`` is inclusive, ``above`` strict.
+    """
+    if isinstance(value, bool | str) or not hasattr(value, "__float__"):
         raise OptionError(f"{label} must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):
         raise OptionError(f"{label} must be a finite number, got {value!r}")
-    if kind == "int":
+    if whole:
         if number != int(number):
             raise OptionError(f"{label} must be a whole number, got {value!r}")
         number = int(number)
-    if spec.at_least is not None and number < spec.at_least:
-        raise OptionError(f"{label} must be >= {spec.at_least:g}, got {value!r}")
-    if spec.above is not None and number <= spec.above:
-        raise OptionError(f"{label} must be > {spec.above:g}, got {value!r}")
+    if at_least is not None and number < at_least:
+        raise OptionError(f"{label} must be >= {at_least:g}, got {value!r}")
+    if above is not None and number <= above:
+        raise OptionError(f"{label} must be > {above:g}, got {value!r}")
     return number
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from nstlab import color, options
-from nstlab.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from nstlab.checkpoint import Checkpointer, resume_from
 from nstlab.history import History
 from nstlab.images import load_image, resize_image, save_image
-from nstlab.optimize import STOP_CALLBACK, STOP_COMPLETED, Checkpointer, optimize_pixels
+from nstlab.optimize import STOP_CALLBACK, STOP_COMPLETED, optimize_pixels
 from nstlab.options import INITS, OptionError, StylizeOptions, scale_schedule
 
 __all__ = ["INITS", "Result", "finish", "initial_image", "prepare", "run_scales",
@@ -170,7 +170,8 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
 
     checkpointer = (Checkpointer(opts.checkpoint_dir, opts.checkpoint_every, opts.settings())
                     if opts.checkpoint_dir is not None else None)
-    resumed = _load_resume(opts.resume, opts.optimizer, len(inputs.sizes))
+    resumed = resume_from(opts.resume, optimizer=opts.optimizer, levels=len(inputs.sizes),
+                          backbone=opts.backbone)
     first_level = resumed.scale_index if resumed else 0
     extractor, image, history, stop_reason = None, None, None, STOP_COMPLETED
     for level, level_size in enumerate(inputs.sizes):
@@ -191,11 +192,7 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
         extractor = objective.extractor  # built once, reused at every scale
         done, state = 0, None
         if resumed is not None and level == first_level:
-            if resumed.image.shape != content.shape:
-                raise CheckpointError(
-                    f"the checkpoint's image is {resumed.image.shape[1]}x{resumed.image.shape[0]}"
-                    f" px but this run needs {content.shape[1]}x{content.shape[0]}:"
-                    " resume with the same images and size")
+            resumed.check_shape(content.shape)
             start, history = resumed.image, resumed.history
             done, state = resumed.steps_in_scale, resumed.optimizer_state
         elif level == 0:
@@ -223,19 +220,6 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
     if history is None:  # resumed a run that had already finished
         image, history = resumed.image, resumed.history
     return Outcome(image, history, stop_reason)
-
-
-def _load_resume(resume, optimizer: str, levels: int) -> Checkpoint | None:
-    if resume is None:
-        return None
-    checkpoint = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
-    if checkpoint.optimizer != optimizer:
-        raise CheckpointError(f"the checkpoint was made with optimizer {checkpoint.optimizer!r}, "
-                              f"not {optimizer!r}")
-    if checkpoint.scale_index >= levels:
-        raise CheckpointError("the checkpoint was made with more scales: resume with the same "
-                              "size and scales")
-    return checkpoint
 
 
 def _placement(device: str):
