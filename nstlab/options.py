@@ -84,6 +84,7 @@ class Spec:
     flag: str | None = None  # the command's flag; default --name-with-dashes
     metavar: str | None = None
     recorded: bool = True  # part of Result.settings (run controls such as resume are not)
+    nullable: bool = False  # None is accepted too (always, when the default is None)
     command: bool = True  # offered by the command line
 
 
@@ -104,7 +105,7 @@ class StylizeOptions:
     # The result
     size: int | None = option(
         512, "longest side of the result in pixels; None keeps the photo's size", "int",
-        at_least=1, metavar="PX")
+        at_least=1, metavar="PX", nullable=True)
     steps: int | None = option(
         None, "optimisation steps (default: 200 for lbfgs, 1000 for adam)", "int", at_least=1,
         metavar="N")
@@ -188,7 +189,7 @@ class StylizeOptions:
     scales: Any = option(
         "auto", f"coarse-to-fine sizes, rising and ending at the size; auto: start at "
                 f"{COARSE_SIZE} px above {COARSE_SIZE} px; none: one scale", "scales",
-        metavar="PX")
+        metavar="PX", nullable=True)
     coarse_steps: int | None = option(
         None, "steps at each coarser scale (default: a quarter of the steps)", "int",
         at_least=1, metavar="N")
@@ -359,11 +360,9 @@ def _namer(flags: bool):
 
 def _checked_value(f: dataclasses.Field, value, name):
     spec, label = _spec(f), name(f.name)
-    if value is None:
-        if f.default is None or f.name in ("scales",):
-            return None
-        raise OptionError(f"{label} cannot be None")
     kind = spec.kind
+    if value is None and (f.default is None or spec.nullable):
+        return None
     if kind == "switch":
         if not isinstance(value, bool):
             raise OptionError(f"{label} must be True or False, got {value!r}")
@@ -417,20 +416,18 @@ def check_number(value, label: str, *, whole: bool = False, at_least: float | No
 
     Rejects booleans, text, NaN and infinity; ``at_least`` is inclusive, ``above`` strict.
     """
+    wanted = ("a whole number" if whole else "a number") + (
+        f" >= {at_least:g}" if at_least is not None else "") + (
+        f" > {above:g}" if above is not None else "")
+    problem = OptionError(f"{label} must be {wanted}, got {value!r}")
     if isinstance(value, bool | str) or not hasattr(value, "__float__"):
-        raise OptionError(f"{label} must be a number, got {value!r}")
+        raise problem
     number = float(value)
-    if not math.isfinite(number):
-        raise OptionError(f"{label} must be a finite number, got {value!r}")
-    if whole:
-        if number != int(number):
-            raise OptionError(f"{label} must be a whole number, got {value!r}")
-        number = int(number)
-    if at_least is not None and number < at_least:
-        raise OptionError(f"{label} must be >= {at_least:g}, got {value!r}")
-    if above is not None and number <= above:
-        raise OptionError(f"{label} must be > {above:g}, got {value!r}")
-    return number
+    if not math.isfinite(number) or (whole and number != int(number)):
+        raise problem
+    if (at_least is not None and number < at_least) or (above is not None and number <= above):
+        raise problem
+    return int(number) if whole else number
 
 
 def _check_layers(layers: list[str], backbone: str, label: str) -> None:

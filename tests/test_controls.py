@@ -155,7 +155,7 @@ def test_luminance_inputs_are_grey_and_matched():
     ({"preserve_color": "colour"}, "unknown preserve_color 'colour'; choose None or one of "
                                    "luminance, histogram, post"),
     ({"color_match_mode": "lab"}, "unknown color_match_mode 'lab'"),
-    ({"denoise": -1.0}, "denoise must be a strength >= 0"),
+    ({"denoise": -1.0}, "denoise must be a number >= 0"),
 ])
 def test_bad_colour_options_are_named(photo_64, starry_64, options, message):
     with pytest.raises(ValueError, match=message):

@@ -228,9 +228,9 @@ def test_bad_arguments_are_clear_errors(photo_64, starry_64):
         nstlab.stylize(photo_64, starry_64, optimizer="sgd", progress=False)
     with pytest.raises(ValueError, match="unknown init 'zeros'"):
         nstlab.stylize(photo_64, starry_64, size=32, init="zeros", steps=1, progress=False)
-    with pytest.raises(ValueError, match="size must be a positive"):
+    with pytest.raises(ValueError, match="size must be a whole number >= 1"):
         nstlab.stylize(photo_64, starry_64, size=0, progress=False)
-    with pytest.raises(ValueError, match="too small for block5_conv1"):
+    with pytest.raises(ValueError, match="too small for layer block5_conv1"):
         nstlab.stylize(photo_64, starry_64, size=8, steps=1, progress=False)
 
 
