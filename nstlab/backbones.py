@@ -307,3 +307,12 @@ def min_input_size(layer: str) -> int:
     """The smallest image side that still gives ``layer`` a feature map of at least 1x1."""
     block = int(layer[5])
     return 2 ** (block - 1)
+
+
+def check_input_size(height: int, width: int, layer: str, *, what: str = "image",
+                     size_label: str = "size") -> None:
+    """A one-line :class:`BackboneError` when an image is too small to reach ``layer``."""
+    needed = min_input_size(layer)
+    if min(height, width) < needed:
+        raise BackboneError(f"{what} is {height}x{width} px, too small for layer {layer} (needs "
+                            f"{needed} px per side); use a larger {size_label}")

@@ -86,11 +86,7 @@ class FeatureExtractor:
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a clear error if an image is too small for the deepest layer."""
-        if min(height, width) < self.min_size:
-            raise backbones.BackboneError(
-                f"image of {height}x{width} px is too small for {self.deepest} "
-                f"(needs at least {self.min_size} px on each side); use a larger size"
-            )
+        backbones.check_input_size(height, width, self.deepest)
 
     def __call__(self, images) -> dict[str, tf.Tensor]:
         images = tf.convert_to_tensor(images, dtype=tf.float32)

@@ -37,10 +37,11 @@ whether to accept a step.
 from __future__ import annotations
 
 import math
-import operator
 from collections import deque
 
 import tensorflow as tf
+
+from nstlab.options import LBFGS_SMOOTHING, check_number
 
 # Chosen by measurement (benchmarks/README.md): over four image pairs at 512 px, 0.01 and
 # 0.02 cost 9 and 3 more evaluations in all than 0.05 to reach the same losses.
@@ -52,22 +53,11 @@ ARMIJO_FRACTION = 0.1
 MAX_SHORTENINGS = 10
 # Blur levels of the starting curvature guess (2, 4, ... 2**SMOOTHING_LEVELS pixels); chosen
 # by measurement (benchmarks/README.md). 0 gives textbook L-BFGS.
-SMOOTHING_LEVELS = 5
+SMOOTHING_LEVELS = LBFGS_SMOOTHING
 
 STEPPED = "stepped"
 STUCK = "stuck"  # no step along the direction lowers the loss: a (local) minimum
 NON_FINITE = "non-finite"
-
-
-def whole_number(value, name: str, minimum: int = 0) -> int:
-    """``value`` as an int >= ``minimum`` (ints of any kind), or a one-line error naming it."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = minimum - 1
-    if number < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return number
 
 
 def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -154,8 +144,9 @@ class BoxLBFGS:
 
     def __init__(self, loss_and_gradient, start, history_size: int = 10,
                  smoothing_levels: int = SMOOTHING_LEVELS):
-        history_size = whole_number(history_size, "history_size", 1)
-        smoothing_levels = whole_number(smoothing_levels, "smoothing_levels")
+        history_size = check_number(history_size, "history_size", whole=True, at_least=1)
+        smoothing_levels = check_number(smoothing_levels, "smoothing_levels", whole=True,
+                                        at_least=0)
         self.smooth = multiscale_smoothing(smoothing_levels) if smoothing_levels else (
             lambda gradient: gradient)
         self.loss_and_gradient = loss_and_gradient

@@ -41,6 +41,9 @@ from nstlab.options import (  # noqa: F401  (defined with the run options, used 
     DEFAULT_STYLE_LAYERS,
     DEFAULT_STYLE_WEIGHT,
     DEFAULT_TV_WEIGHT,
+    check_coarse_layers,
+    check_count,
+    check_not_both,
     check_number,
 )
 
@@ -196,9 +199,8 @@ class BlendedStyle:
 
     def __init__(self, images, weights=None):
         self.images = _as_list(images)
-        if weights is not None and len(weights) != len(self.images):
-            raise ValueError(f"got {len(weights)} style blend weights for {len(self.images)} "
-                             "style images")
+        check_count(weights, len(self.images), "weights", f"{len(self.images)} style images",
+                    "style_blend_weights")
         self.weights = layer_weights([str(i) for i in range(len(self.images))], weights)
 
     def build(self, extractor, layers, content=None) -> GramTargets:
@@ -220,9 +222,8 @@ class MaskedStyle:
 
     def __init__(self, images, masks, weights=None):
         self.images, self.masks = _as_list(images), _as_list(masks)
-        if len(self.masks) != len(self.images):
-            raise ValueError(f"got {len(self.masks)} style masks for {len(self.images)} style "
-                             "images")
+        check_count(self.masks, len(self.images), "masks", f"{len(self.images)} style images",
+                    "style_masks")
         self.weights = [1.0] * len(self.images) if weights is None else [float(w) for w in
                                                                          weights]
 
@@ -249,8 +250,8 @@ class CoarseFineStyle:
     """
 
     def __init__(self, fine, coarse_image, coarse_layers=None):
-        if isinstance(fine, MaskedStyle):
-            raise ValueError("coarse_style cannot be combined with style_masks")
+        check_not_both(coarse_image, fine if isinstance(fine, MaskedStyle) else None,
+                       "coarse_style", "style_masks")
         self.fine, self.coarse_image = fine, coarse_image
         self.coarse_layers = None if coarse_layers is None else _as_list(coarse_layers)
 
@@ -258,9 +259,7 @@ class CoarseFineStyle:
         """The coarse layers among ``style_layers``; an error names one that is not there."""
         if self.coarse_layers is None:
             return default_coarse_layers(style_layers)
-        if unknown := [name for name in self.coarse_layers if name not in style_layers]:
-            raise ValueError(f"coarse layer {unknown[0]!r} is not a style layer; choose from "
-                             f"{', '.join(style_layers)}")
+        check_coarse_layers(self.coarse_layers, style_layers, "coarse_layers")
         return self.coarse_layers
 
     def build(self, extractor, layers, content=None) -> GramTargets:

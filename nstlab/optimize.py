@@ -29,15 +29,19 @@ import tensorflow as tf
 from nstlab import lbfgs
 from nstlab.checkpoint import Checkpointer, CheckpointError
 from nstlab.history import History
+from nstlab.options import (  # noqa: F401  (the run options' defaults, used here too)
+    ADAM_LEARNING_RATE,
+    DEFAULT_STEPS,
+    LBFGS_HISTORY,
+    LBFGS_SMOOTHING,
+    OPTIMIZERS,
+    check_choice,
+    check_number,
+)
 
-OPTIMIZERS = ("lbfgs", "adam")
-DEFAULT_STEPS = {"lbfgs": 200, "adam": 1000}
-# The TensorFlow tutorial's Adam settings (style_transfer.ipynb in tensorflow/docs).
-ADAM_LEARNING_RATE = 0.02
+# The rest of the TensorFlow tutorial's Adam settings (style_transfer.ipynb in tensorflow/docs).
 ADAM_BETA_1 = 0.99
 ADAM_EPSILON = 0.1
-LBFGS_HISTORY = 10
-LBFGS_SMOOTHING = lbfgs.SMOOTHING_LEVELS
 
 
 class _HideRetracingWarnings(logging.Filter):
@@ -300,13 +304,11 @@ def optimize_pixels(
         L-BFGS also completes early, with fewer steps in the history, when no step along
         its direction lowers the loss any more (a minimum, to float32 precision).
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    steps = DEFAULT_STEPS[optimizer] if steps is None else int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    history_size = lbfgs.whole_number(lbfgs_history, "lbfgs_history", 1)
-    smoothing = lbfgs.whole_number(lbfgs_smoothing, "lbfgs_smoothing")
+    check_choice(optimizer, OPTIMIZERS, "optimizer")
+    steps = check_number(DEFAULT_STEPS[optimizer] if steps is None else steps, "steps",
+                         whole=True, at_least=1)
+    history_size = check_number(lbfgs_history, "lbfgs_history", whole=True, at_least=1)
+    smoothing = check_number(lbfgs_smoothing, "lbfgs_smoothing", whole=True, at_least=0)
     pixels = np.asarray(init, dtype=np.float32)
     if pixels.ndim == 3:
         pixels = pixels[np.newaxis]

@@ -239,24 +239,19 @@ class StylizeOptions:
         for option_name, layers in (("content_layers", content_layers),
                                     ("style_layers", style_layers)):
             _check_layers(layers, self.backbone, name(option_name))
-        _check_count(self.style_layer_weights, len(style_layers), "weights",
+        check_count(self.style_layer_weights, len(style_layers), "weights",
                      f"{len(style_layers)} style layers", name("style_layer_weights"))
         if styles:
             what = f"{len(styles)} style images"
-            _check_count(self.style_blend_weights, len(styles), "weights", what,
+            check_count(self.style_blend_weights, len(styles), "weights", what,
                          name("style_blend_weights"))
-            _check_count(self.style_masks, len(styles), "masks", what, name("style_masks"))
+            check_count(self.style_masks, len(styles), "masks", what, name("style_masks"))
         if self.coarse_layers is not None:
             if self.coarse_style is None:
                 raise OptionError(f"{name('coarse_layers')} needs {name('coarse_style')}")
-            for layer in self.coarse_layers:
-                if layer not in style_layers:
-                    raise OptionError(
-                        f"{name('coarse_layers')}: {layer!r} is not a style layer; choose "
-                        f"from {','.join(style_layers)}")
-        if self.coarse_style is not None and self.style_masks is not None:
-            raise OptionError(f"{name('coarse_style')} cannot be combined with "
-                              f"{name('style_masks')}")
+            check_coarse_layers(self.coarse_layers, style_layers, name("coarse_layers"))
+        check_not_both(self.coarse_style, self.style_masks, name("coarse_style"),
+                       name("style_masks"))
         if isinstance(self.scales, tuple) and not _rising_to(self.scales, self.size):
             raise OptionError(f"{name('scales')} must rise and end at {name('size')} "
                               f"({self.size}), got {list(self.scales)}")
@@ -272,35 +267,30 @@ class StylizeOptions:
     def _check_images(self, content, styles: list, name) -> None:
         from nstlab import images
 
-        cap = self.max_pixels
-        shape = images.image_shape(content, max_pixels=cap)
+        def shape_of(source):
+            return images.image_shape(source, max_pixels=self.max_pixels)
+
+        start = [] if isinstance(self.init, str) and self.init in INITS else [self.init]
+        for other in [*(self.style_masks or ()), *start]:
+            shape_of(other)
+        shape = shape_of(content)
+        painted = [shape_of(s) for s in [*styles, *_as_list(self.coarse_style)]]
+        if shape is None:  # a URL: its size is known only once it is downloaded
+            return
         size = self.size or max(shape)
-        final = images.fit_within(*shape, size)
         style_size = max(1, round(size * self.style_scale))
-        style_shapes = [images.fit_within(*images.image_shape(s, max_pixels=cap), style_size)
-                        for s in styles]
-        coarse = [] if self.coarse_style is None else [
-            images.fit_within(*images.image_shape(self.coarse_style, max_pixels=cap),
-                              style_size)]
-        for mask in self.style_masks or ():
-            images.image_shape(mask, max_pixels=cap)
-        if not isinstance(self.init, str):
-            images.image_shape(self.init, max_pixels=cap)
-        layers = self.content_layers + self.style_layers
-        deepest = max(layers, key=backbones.layer_names(self.backbone).index)
-        needed = backbones.min_input_size(deepest)
-        first = min(self.scale_sizes(size))
-        first_shape = images.fit_within(*shape, first)
+        style_shapes = [images.fit_within(*s, style_size) for s in painted if s is not None]
+        deepest = max(self.content_layers + self.style_layers,
+                      key=backbones.layer_names(self.backbone).index)
+        first_shape = images.fit_within(*shape, min(self.scale_sizes(size)))
         for what, (height, width) in [("content", first_shape)] + [
-                ("style", s) for s in style_shapes + coarse]:
-            if min(height, width) < needed:
-                raise OptionError(
-                    f"{what} image is {height}x{width} px after resizing, too small for layer "
-                    f"{deepest} (needs {needed} px per side); use a larger {name('size')}")
+                ("style", s) for s in style_shapes]:
+            backbones.check_input_size(height, width, deepest, size_label=name("size"),
+                                       what=f"the {what} image after resizing")
         if self.memory_check:
             from nstlab import memory
 
-            memory.check_fits(final, style_shapes=style_shapes + coarse,
+            memory.check_fits(images.fit_within(*shape, size), style_shapes=style_shapes,
                               backbone=self.backbone, content_layers=self.content_layers,
                               style_layers=self.style_layers, optimizer=self.optimizer,
                               lbfgs_history=self.lbfgs_history, size_name=name("size"))
@@ -370,18 +360,9 @@ def _checked_value(f: dataclasses.Field, value, name):
     if kind in ("int", "float"):
         return _number(value, kind, spec, label)
     if kind == "choice":
-        if value not in spec.choices:
-            allowed = ", ".join(map(str, spec.choices))
-            none = "None or one of " if f.default is None else "one of "
-            raise OptionError(f"unknown {label} {value!r}; choose {none}{allowed}")
-        return value
+        return check_choice(value, spec.choices, label, or_none=f.default is None)
     if kind == "init":
-        if isinstance(value, str) and value in INITS:
-            return value
-        if isinstance(value, str) and not Path(value).suffix and "://" not in value:
-            raise OptionError(f"unknown {label} {value!r}; choose one of {', '.join(INITS)} "
-                              "or an image")
-        return value
+        return check_init(value, label)
     if kind == "layers":
         layers = [value] if isinstance(value, str) else list(value)
         if not layers or not all(isinstance(layer, str) for layer in layers):
@@ -430,17 +411,53 @@ def check_number(value, label: str, *, whole: bool = False, at_least: float | No
     return int(number) if whole else number
 
 
+def check_choice(value, choices: Sequence, label: str, *, or_none: bool = False):
+    """``value`` if it is one of ``choices``, else :class:`OptionError` listing them."""
+    if value not in choices:
+        allowed = ", ".join(map(str, choices))
+        raise OptionError(f"unknown {label} {value!r}; choose {'None or ' if or_none else ''}"
+                          f"one of {allowed}")
+    return value
+
+
+def check_init(value, label: str = "init"):
+    """``value`` if it names a start (:data:`INITS`) or may be an image; else an error.
+
+    A word without a file suffix that is not one of :data:`INITS` is a mistyped mode, not a
+    file name; paths, URLs and arrays are checked where they are read.
+    """
+    if isinstance(value, str) and value not in INITS and not Path(value).suffix and (
+            "://" not in value):
+        raise OptionError(f"unknown {label} {value!r}; choose one of {', '.join(INITS)} or an "
+                          "image")
+    return value
+
+
 def _check_layers(layers: list[str], backbone: str, label: str) -> None:
-    valid = backbones.layer_names(backbone)
-    for layer in layers:
-        if layer not in valid:
-            raise OptionError(f"{label}: unknown layer {layer!r} for {backbone}; valid layers: "
-                              f"{', '.join(valid)}")
+    try:
+        backbones.check_layers(layers, backbone)
+    except backbones.BackboneError as error:
+        raise OptionError(f"{label}: {error}") from None
 
 
-def _check_count(values, expected: int, noun: str, what: str, label: str) -> None:
+def check_count(values, expected: int, noun: str, what: str, label: str) -> None:
+    """An error unless ``values`` (a list, or None) has ``expected`` items, one per thing."""
     if values is not None and not isinstance(values, dict) and len(values) != expected:
         raise OptionError(f"{label} got {len(values)} {noun} for {what}")
+
+
+def check_coarse_layers(coarse_layers, style_layers, label: str) -> None:
+    """An error unless every coarse layer is one of the style layers."""
+    for layer in coarse_layers:
+        if layer not in style_layers:
+            raise OptionError(f"{label}: {layer!r} is not a style layer; choose from "
+                              f"{','.join(style_layers)}")
+
+
+def check_not_both(first, second, first_label: str, second_label: str) -> None:
+    """An error when both options are set (they cannot be combined)."""
+    if first is not None and second is not None:
+        raise OptionError(f"{first_label} cannot be combined with {second_label}")
 
 
 def _as_list(value) -> list:

@@ -107,9 +107,7 @@ def initial_image(init, content: np.ndarray, style, seed: int,
             rng = np.random.default_rng(seed)
             return rng.uniform(0.0, 1.0, size=content.shape).astype(np.float32)
         return resize_image(styles[0], (height, width))
-    if isinstance(init, str) and not Path(init).suffix and "://" not in init:
-        raise OptionError(f"unknown init {init!r}; choose one of {', '.join(INITS)} or an image")
-    return resize_image(load_image(init), (height, width))
+    return resize_image(load_image(options.check_init(init)), (height, width))
 
 
 # ------------------------------------------------------------------- stage 1: prepare

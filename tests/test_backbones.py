@@ -112,5 +112,5 @@ def test_pretrained_features_respond_to_edges_not_flat_grey():
 
 def test_too_small_image_gets_a_clear_error():
     extractor = FeatureExtractor(["block5_conv1"])
-    with pytest.raises(backbones.BackboneError, match="8x40 px is too small for block5_conv1"):
+    with pytest.raises(backbones.BackboneError, match="8x40 px, too small for layer block5_conv1"):
         extractor.check_size(8, 40)
