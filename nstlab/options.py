@@ -470,7 +470,7 @@ def _as_list(value) -> list:
 
 
 def _recorded(value):
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [_recorded(v) for v in value]
     if isinstance(value, os.PathLike):
         return os.fspath(value)
