@@ -127,6 +127,9 @@ class StylizeOptions:
     style_layers: tuple[str, ...] | None = option(
         None, "Keras layer names for the style (default block1_conv1,...,block5_conv1)",
         "layers", metavar="L1,L2")
+    content_layer_weights: tuple[float, ...] | None = option(
+        None, "relative weight of each content layer, in the order of the content layers "
+              "(normalised to sum to 1; default equal)", "floats", at_least=0, metavar="W")
     style_layer_weights: tuple[float, ...] | None = option(
         None, "relative weight of each style layer, in the order of the style layers "
               "(normalised to sum to 1; default equal)", "floats", at_least=0, metavar="W")
@@ -239,6 +242,8 @@ class StylizeOptions:
         for option_name, layers in (("content_layers", content_layers),
                                     ("style_layers", style_layers)):
             _check_layers(layers, self.backbone, name(option_name))
+        check_count(self.content_layer_weights, len(content_layers), "weights",
+                    f"{len(content_layers)} content layers", name("content_layer_weights"))
         check_count(self.style_layer_weights, len(style_layers), "weights",
                      f"{len(style_layers)} style layers", name("style_layer_weights"))
         if styles:

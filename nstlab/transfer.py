@@ -181,6 +181,7 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
         objective = losses.Objective(
             content, styles, backbone=opts.backbone, content_layers=opts.content_layers,
             style_layers=opts.style_layers, style_layer_weights=opts.style_layer_weights,
+            content_layer_weights=opts.content_layer_weights,
             content_weight=opts.content_weight, style_weight=opts.style_weight,
             tv_weight=opts.tv_weight, style_blend_weights=opts.style_blend_weights,
             style_masks=opts.style_masks, pooling=opts.pooling, extractor=extractor,

@@ -285,3 +285,29 @@ def test_a_failed_intermediate_save_is_one_warning_and_the_run_goes_on(pair, tmp
     err = capsys.readouterr().err
     assert code == 0 and out.exists()
     assert err.count("\n") == 1 and err.startswith("nstlab: warning:") and "goes on" in err
+
+
+def test_content_layer_weights_reach_the_objective(pair, tmp_path, monkeypatch):
+    """The option added end to end with two modules: options (the field) and transfer (use)."""
+    from nstlab import losses
+
+    built = []
+
+    class Recorded(losses.Objective):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs["content_layer_weights"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "Objective", Recorded)
+    layers = "block4_conv2,block5_conv2"
+    history = tmp_path / "h.json"
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
+                 "--steps", "1", "--content-layers", layers, "--content-layer-weights", "3",
+                 "1", "--history", str(history), "--quiet", "--precision", "float32"])
+    assert code == 0
+    record = json.loads(history.read_text())
+    assert record["settings"]["content_layer_weights"] == [3.0, 1.0] and built == [(3.0, 1.0)]
+    first = record["history"]["content"]
+    assert set(first) == {"block4_conv2", "block5_conv2"}
+    with pytest.raises(OptionError, match="content_layer_weights got 1 weights for 2 content"):
+        StylizeOptions(content_layers=layers.split(","), content_layer_weights=[1]).validate()
