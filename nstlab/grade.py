@@ -45,8 +45,9 @@ What protects your files, and what does not
   6.12+). See :mod:`nstlab.sandbox`. Where Landlock is missing the command says so: the
   notebook could then write wherever you can, so grade only what you trust, or run the
   command in a container.
-* Disk: no file larger than ``--disk-limit`` (``RLIMIT_FSIZE``), and the grader measures
-  the folder every quarter second and stops the kernel once it holds more than that. A
+* Disk: no file larger than ``--disk-limit`` (``RLIMIT_FSIZE``: the write fails, the cell
+  raises ``OSError``), and the grader measures the folder every quarter second and stops
+  the kernel once it grew by more than that, plus 10% for the kernel's own small files. A
   notebook writing very fast can overshoot by what it writes in a quarter second.
 * Time: ``--timeout`` seconds per notebook, then the kernel is killed with every process
   in its process group.
@@ -312,7 +313,7 @@ class Limits:
     """How long a notebook may run and how much it may write.
 
     ``timeout`` is seconds for the whole notebook (kernel start not counted), ``disk_mb``
-    the most it may add to its working folder, and the largest file it may write. ``quick``
+    the largest file it may write, and about the most it may add to its folder. ``quick``
     runs it in quick mode (``NSTLAB_QUICK=1``).
     """
 
@@ -449,7 +450,8 @@ def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop 
                 deadline.append(time.monotonic() + limits.timeout)
             return max(0.01, deadline[0] - time.monotonic())
 
-        limit = _disk_usage(sandbox) + limits.disk_mb * 2**20
+        # A single file fails at the limit (the clearer message) before the folder is stopped.
+        limit = _disk_usage(sandbox) + int(1.1 * limits.disk_mb * 2**20)
         client = _client_class()(
             notebook, kernel_name=KERNEL, timeout=limits.timeout, timeout_func=seconds_left,
             startup_timeout=120, allow_errors=False, shutdown_kernel="immediate",
@@ -564,6 +566,25 @@ def grade_submission(submission: Submission, course: list[CourseNotebook],
     return _rows(submission, source, results, stop)
 
 
+def check_inputs(submissions, notebooks, limits: Limits) -> list[CourseNotebook]:
+    """Raise :class:`GradeError` unless grading can start; returns the course."""
+    root = Path(submissions)
+    if not root.is_dir():
+        raise GradeError(f"submissions folder '{root}' not found")
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if temporary.is_relative_to(root.resolve()):
+        raise GradeError(f"the temporary folder {temporary} is inside the submissions folder; "
+                         "set TMPDIR to a folder elsewhere")
+    if limits.timeout <= 0 or limits.disk_mb <= 0:
+        raise GradeError("the time and disk limits must be positive")
+    try:
+        import nbclient  # noqa: F401
+    except ImportError:
+        raise GradeError('grading runs notebooks with nbclient: pip install "nstlab[teach]"'
+                         ) from None
+    return load_course(notebooks)
+
+
 def grade(submissions, notebooks="notebooks", *, limits: Limits | None = None,
           progress: Callable[[str], None] | None = None) -> list[Row]:
     """Run every notebook in ``submissions`` and return the grades, one :class:`Row` each.
@@ -583,18 +604,9 @@ def grade(submissions, notebooks="notebooks", *, limits: Limits | None = None,
     anything runs. Ctrl-C stops the running kernel and raises ``KeyboardInterrupt``.
     """
     limits = limits or Limits()
-    root = Path(submissions)
-    if not root.is_dir():
-        raise GradeError(f"submissions folder '{root}' not found")
-    temporary = Path(tempfile.gettempdir()).resolve()
-    if temporary.is_relative_to(root.resolve()):
-        raise GradeError(f"the temporary folder {temporary} is inside the submissions folder; "
-                         "set TMPDIR to a folder elsewhere")
-    if limits.timeout <= 0 or limits.disk_mb <= 0:
-        raise GradeError("the time and disk limits must be positive")
-    course = load_course(notebooks)
+    course = check_inputs(submissions, notebooks, limits)
     rows: list[Row] = []
-    for submission in find_submissions(root):
+    for submission in find_submissions(submissions):
         started = time.monotonic()
         found = grade_submission(submission, course, limits)
         rows += found
@@ -645,7 +657,8 @@ def summary(rows: list[Row], seconds: float | None = None) -> str:
         files = [row for row in rows if row.student == student and not row.exercise]
         notes = [others] if others else []
         notes += [f"{row.notebook or 'folder'}: {row.message}" for row in files]
-        lines.append(f"  {student:<{width}}  {own_counts['correct']}/{len(own)} correct"
+        score = f"{own_counts['correct']}/{len(own)} correct" if own else "nothing graded"
+        lines.append(f"  {student:<{width}}  {score}"
                      + (f" ({'; '.join(notes)})" if notes else ""))
     return "\n".join(lines)
 
@@ -706,6 +719,7 @@ def run_command(args: argparse.Namespace) -> int:
                 Path(args.submissions).resolve()):
             raise GradeError("write the grades outside SUBMISSIONS: a file there would be "
                              "graded as a student's next time")
+        check_inputs(args.submissions, args.notebooks, limits)
         if not args.quiet:
             abi = sandbox.landlock_abi()
             if abi:
