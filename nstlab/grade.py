@@ -76,6 +76,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from nstlab.exercises import CHECK_CALL, Exercise, ExerciseFormatError, find_exercises
+
 #: The environment variable naming the file where checks append their results.
 LOG_VARIABLE = "NSTLAB_GRADE_LOG"
 #: What a check records (see :func:`nstlab.checks.exercise_check`).
@@ -171,7 +173,7 @@ class CourseNotebook:
     """A source notebook and its exercises (:class:`nstlab.exercises.Exercise`), in order."""
 
     name: str
-    exercises: tuple
+    exercises: tuple[Exercise, ...]
 
     @property
     def checks(self) -> frozenset[str]:
@@ -181,8 +183,6 @@ class CourseNotebook:
 def load_course(notebooks_dir="notebooks") -> list[CourseNotebook]:
     """The source notebooks in ``notebooks_dir`` that have exercises."""
     import nbformat
-
-    from nstlab.exercises import ExerciseFormatError, find_exercises
 
     folder = Path(notebooks_dir)
     if not folder.is_dir():
@@ -202,8 +202,6 @@ def load_course(notebooks_dir="notebooks") -> list[CourseNotebook]:
 
 def _match(course: list[CourseNotebook], file_name: str, notebook) -> CourseNotebook | None:
     """The course notebook a submission is: the one whose checks it calls, else by name."""
-    from nstlab.exercises import CHECK_CALL
-
     if notebook is not None:
         code = "\n".join(cell.get("source", "") for cell in notebook.cells
                          if cell.get("cell_type") == "code")
@@ -421,11 +419,23 @@ def _quiet_log() -> logging.Logger:
     return log
 
 
-def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop | None]:
-    """Run ``notebook`` in a sandbox; returns the check log and why it stopped early, if so."""
-    import asyncio
+def _copy_submission(submission: Submission, work: Path) -> Path:
+    """Copy the student's folder (or the lone file) to ``work``; returns the notebook's folder."""
+    if submission.folder is None:
+        work.mkdir()
+        shutil.copy2(submission.path, work / submission.path.name)
+        return work
+    shutil.copytree(submission.folder, work, symlinks=True)  # a link stays a link
+    return (work / submission.notebook).parent
 
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop | None]:
+    """Run ``notebook`` in a sandbox; returns the check log and why it stopped early, if so.
+
+    The kernel runs in a thread of its own, so this one can watch the folder's size and
+    still get Ctrl-C (which kills the kernel and lets the interrupt through).
+    """
+    import asyncio
 
     from nstlab import sandbox as sandbox_module
 
@@ -434,24 +444,17 @@ def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop 
             cell.outputs = []
     with tempfile.TemporaryDirectory(prefix="nstlab-grade-", ignore_cleanup_errors=True) as name:
         sandbox = Path(name).resolve()
-        work = sandbox / "work"
-        if submission.folder is not None:
-            shutil.copytree(submission.folder, work, symlinks=True)
-        else:
-            work.mkdir()
-            shutil.copy2(submission.path, work / submission.path.name)
+        cwd = _copy_submission(submission, sandbox / "work")
         for folder in (sandbox / "home", sandbox / "tmp"):
             folder.mkdir()
         log = sandbox / "checks.jsonl"
         deadline: list[float] = []
 
-        def seconds_left(cell) -> float:
+        def seconds_left(cell) -> float:  # the limit is for the whole notebook
             if not deadline:
                 deadline.append(time.monotonic() + limits.timeout)
             return max(0.01, deadline[0] - time.monotonic())
 
-        # A single file fails at the limit (the clearer message) before the folder is stopped.
-        limit = _disk_usage(sandbox) + int(1.1 * limits.disk_mb * 2**20)
         client = _client_class()(
             notebook, kernel_name=KERNEL, timeout=limits.timeout, timeout_func=seconds_left,
             startup_timeout=120, allow_errors=False, shutdown_kernel="immediate",
@@ -460,24 +463,24 @@ def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop 
         client.wrapper = sandbox_module.command([sandbox], limits.disk_mb * 2**20)
         outcome: list[BaseException] = []
 
-        def execute() -> None:  # in a thread of its own: Ctrl-C and the disk watch stay here
+        def execute() -> None:
             try:
                 with open(sandbox / "kernel.log", "wb") as kernel_output:
                     asyncio.run(client.async_execute(
-                        cwd=str((work / submission.notebook).parent if submission.folder
-                                else work),
-                        env=_kernel_environment(sandbox, log, limits.quick),
+                        cwd=str(cwd), env=_kernel_environment(sandbox, log, limits.quick),
                         stdout=kernel_output, stderr=kernel_output))
-            except BaseException as error:  # reported by the thread that waits
+            except BaseException as error:  # any end (asyncio's too), for the waiting thread
                 outcome.append(error)
 
+        # A single file fails at the limit (the clearer message) before the folder is stopped.
+        most = _disk_usage(sandbox) + int(1.1 * limits.disk_mb * 2**20)
         worker = threading.Thread(target=execute, name="nstlab-grade-kernel", daemon=True)
         too_big = False
         worker.start()
         try:
             while worker.is_alive():
                 worker.join(_POLL_SECONDS)
-                if not too_big and _disk_usage(sandbox) > limit:
+                if not too_big and _disk_usage(sandbox) > most:
                     too_big = True
                     client.kill_kernel()
         finally:  # also on Ctrl-C: no kernel, nor anything it started, outlives grading
@@ -485,28 +488,32 @@ def _run(notebook, submission: Submission, limits: Limits) -> tuple[dict, _Stop 
             worker.join(30)
         results = read_check_log(log)
         kernel_said = _last_line(sandbox / "kernel.log")
-
-    where = _snippet(notebook, client.cell_index)
-    error = outcome[0] if outcome else None
-    if error is None:
+    if not outcome:
         return results, None
+    return results, _why_stopped(outcome[0], _snippet(notebook, client.cell_index),
+                                 too_big, limits, kernel_said)
+
+
+def _why_stopped(error: BaseException, where: str, too_big: bool, limits: Limits,
+                 kernel_said: str) -> _Stop:
+    """The status and message for the checks a notebook did not reach."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
     if too_big:
-        return results, _Stop("crashed", f"not reached: the notebook was stopped in {where} "
-                                         f"for writing more than {limits.disk_mb} MB")
+        return _Stop("crashed", f"not reached: the notebook was stopped in {where} for "
+                                f"writing more than {limits.disk_mb} MB")
     if isinstance(error, CellTimeoutError):
-        return results, _Stop("timeout", f"not reached: the notebook was stopped at the time "
-                                         f"limit ({limits.timeout:g} s) in {where}")
+        return _Stop("timeout", f"not reached: the notebook was stopped at the time limit "
+                                f"({limits.timeout:g} s) in {where}")
     if isinstance(error, CellExecutionError):
-        return results, _Stop("crashed", f"not reached: {where} raised {error.ename}: "
-                                         f"{_one_line(error.evalue)}")
+        return _Stop("crashed", f"not reached: {where} raised {error.ename}: "
+                                f"{_one_line(error.evalue)}")
     if isinstance(error, DeadKernelError):
-        return results, _Stop("crashed", f"not reached: the kernel died in {where} (out of "
-                                         "memory, or the code ended Python)")
-    if isinstance(error, KeyboardInterrupt):
-        raise error
+        return _Stop("crashed", f"not reached: the kernel died in {where} (out of memory, or "
+                                "the code ended Python)")
     detail = f"; it said: {kernel_said}" if kernel_said else ""
-    return results, _Stop("crashed", f"not reached: the kernel did not run the notebook "
-                                     f"({_one_line(error)}){detail}")
+    return _Stop("crashed", f"not reached: the kernel did not run the notebook "
+                            f"({_one_line(error)}){detail}")
 
 
 def _last_line(path: Path) -> str:
@@ -543,6 +550,7 @@ def grade_submission(submission: Submission, course: list[CourseNotebook],
                      limits: Limits | None = None) -> list[Row]:
     """The rows of one submitted file: its exercises, or one row saying why it cannot run."""
     limits = limits or Limits()
+
     def whole_file(message: str) -> list[Row]:
         return [Row(submission.student, submission.notebook, "", "not_done", message)]
 
