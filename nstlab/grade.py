@@ -36,21 +36,23 @@ hit the time limit before the check).
 
 What protects your files, and what does not
 --------------------------------------------
-* The notebook never runs in, and never writes to, ``SUBMISSIONS``: it gets a copy, in a
-  folder of its own under the system's temporary folder (``TMPDIR``), removed afterwards.
-  The grades file must be outside ``SUBMISSIONS``.
+* The notebook does not run in ``SUBMISSIONS``: it runs in a copy, in a folder of its own
+  under the system's temporary folder (``TMPDIR``), removed afterwards, with its home and
+  temporary folders in there too. What it writes or deletes by relative path (``../``
+  included) is that copy. The grades file must be outside ``SUBMISSIONS``.
 * On Linux with Landlock (5.13 or newer, on by default in most distributions) the kernel
-  may write *only* inside that temporary folder, even as root: deleting ``../`` or your
-  home folder fails with ``PermissionError``; it cannot signal the grader either (Linux
-  6.12+). See :mod:`nstlab.sandbox`. Where Landlock is missing the command says so: the
-  notebook could then write wherever you can, so grade only what you trust, or run the
-  command in a container.
+  and everything it starts may write *only* inside that folder, even as root: writing to or
+  deleting the submissions, the grades, the course or your home folder by absolute path
+  fails with ``PermissionError``; from Linux 6.12 it cannot signal the grader either. See
+  :mod:`nstlab.sandbox`. Where Landlock is missing the command says so: a notebook could
+  then write wherever you can, so grade only what you trust, or grade in a container.
 * Disk: no file larger than ``--disk-limit`` (``RLIMIT_FSIZE``: the write fails, the cell
   raises ``OSError``), and the grader measures the folder every quarter second and stops
   the kernel once it grew by more than that, plus 10% for the kernel's own small files. A
   notebook writing very fast can overshoot by what it writes in a quarter second.
-* Time: ``--timeout`` seconds per notebook, then the kernel is killed with every process
-  in its process group.
+* Time: ``--timeout`` seconds per notebook (from its first cell; starting the kernel has
+  two minutes of its own), then the kernel is killed with every process in its process
+  group. Ctrl-C does the same and writes no grades.
 * Not limited: memory, processor use, the network, processes that leave the kernel's
   process group; and a determined student can fake a result (the check runs in their
   kernel). Use it for feedback and coursework, not for exams against cheating.
