@@ -8,7 +8,12 @@ grades a real course notebook as well.
 import argparse
 import csv
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -145,7 +150,7 @@ def test_six_prepared_submissions_get_the_right_status_in_every_row(
     output.parent.mkdir()
 
     code = run_command(["grade", str(submissions), "-o", str(output), "--notebooks", str(course),
-                        "--timeout", "6"])
+                        "--timeout", "10"])
 
     assert code == grading.EXIT_OK
     wrong_messages = {name: check_message(name, wrong[name], tmp_path, monkeypatch)
@@ -153,7 +158,7 @@ def test_six_prepared_submissions_get_the_right_status_in_every_row(
     assert all(status == "wrong" for status, _ in wrong_messages.values())
     crash = "not reached: cell 7 (data = load_my_data()) raised NameError: name 'load_my_data' " \
             "is not defined"
-    timeout = "not reached: the notebook was stopped at the time limit (6 s) in cell 5 " \
+    timeout = "not reached: the notebook was stopped at the time limit (10 s) in cell 5 " \
               "(while True:)"
     pdf = "not a notebook: the file is not text (UTF-8)"
     expected = [
@@ -333,6 +338,52 @@ def test_filling_the_disk_stops_that_notebook_only(how, message, course, tmp_pat
     assert message in greedy[1].message
     assert [row.status for row in rows if row.student == "alice"] == ["correct"] * 3
     assert list(private_tmp.iterdir()) == []
+
+
+def test_a_kernel_that_dies_is_reported(course, tmp_path, private_tmp):
+    submissions = tmp_path / "submissions"
+    write(submissions / "quitter.ipynb", course_notebook(
+        insert={"content_layer_choice": "import os\nos._exit(3)"}))
+
+    rows = grading.grade(submissions, course, limits=grading.Limits(timeout=60))
+
+    assert [row.status for row in rows] == ["correct", "crashed", "crashed"]
+    assert rows[1].message == ("not reached: the kernel died in cell 5 (import os) (out of "
+                               "memory, or the code ended Python)")
+
+
+def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path):
+    """SIGINT while a notebook runs: exit code 130, one line, no kernel or folder left."""
+    submissions, sandboxes = tmp_path / "submissions", tmp_path / "system-tmp"
+    sandboxes.mkdir()
+    write(submissions / "erin.ipynb", course_notebook(insert={"content_layer_choice": (
+        "import os\nopen('started', 'w').write(str(os.getpid()))\n" + LOOP_CELL)}))
+    output = tmp_path / "grades.csv"
+    program = ("import argparse, sys\nfrom nstlab import grade\n"
+               "parser = argparse.ArgumentParser(prog='nstlab')\n"
+               "grade.add_command(parser.add_subparsers(dest='command'))\n"
+               "args = parser.parse_args(sys.argv[1:])\nsys.exit(args.handler(args))")
+    environment = {**os.environ, "TMPDIR": str(sandboxes), "PYTHONPATH": str(REPO)}
+    grader = subprocess.Popen(
+        [sys.executable, "-c", program, "grade", str(submissions), "-o", str(output),
+         "--notebooks", str(course), "--quiet"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (started := list(sandboxes.glob("*/work/started"))):
+            assert time.monotonic() < deadline, "the notebook did not start"
+            time.sleep(0.2)
+        time.sleep(0.2)  # the pid is written
+        kernel = int(started[0].read_text())
+        grader.send_signal(signal.SIGINT)
+        _, err = grader.communicate(timeout=60)
+    finally:
+        grader.kill()
+    assert grader.returncode == grading.EXIT_INTERRUPTED
+    assert err.strip().splitlines()[-1] == "nstlab: error: interrupted: no grades written"
+    assert not output.exists() and list(sandboxes.iterdir()) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(kernel, 0)
 
 
 # --------------------------------------------------------------------------- the check log
