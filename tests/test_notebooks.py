@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nstlab.exercises import BEGIN, count_exercises, make_student_copies
+from nstlab.exercises import BEGIN, count_exercises, make_student_copies, mark_for_nbgrader
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -30,7 +30,16 @@ def test_committed_without_outputs_and_with_clean_metadata(path):
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{path.name}: a cell has outputs"
             assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
-        assert not set(cell.metadata) - {"tags"}, f"{path.name}: cell metadata {cell.metadata}"
+        assert not set(cell.metadata) - {"tags", "nbgrader"}, (
+            f"{path.name}: cell metadata {cell.metadata}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_cells_carry_their_nbgrader_metadata(path):
+    """Up to date: after editing exercises, run ``python -m nstlab.exercises notebooks``."""
+    notebook = nbformat.read(path, as_version=4)
+    assert mark_for_nbgrader(notebook) == 0, (
+        f"{path.name}: run `python -m nstlab.exercises notebooks` to mark its exercise cells")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -14,7 +14,9 @@ Each exercise cell is followed by a check cell such as
 
 Checks return ``True`` or ``False``. With ``NSTLAB_STRICT_CHECKS=1`` (set by the tests) a
 wrong answer raises :class:`CheckFailed` instead of printing, so a broken reference
-solution fails the notebook tests; "not done yet" never raises.
+solution fails the notebook tests; "not done yet" never raises, except under nbgrader's
+autograder, where a check cell must fail to score 0. ``nstlab grade`` reads each result
+from a log the checks write (:func:`nstlab.grade.record_check`), not from what they print.
 """
 
 from nstlab.checks import layers as _layers

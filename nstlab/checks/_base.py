@@ -46,6 +46,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import CodeType, FrameType
 
+from nstlab.grade import record_check
+
 
 class CheckFailed(AssertionError):
     """An exercise answer that is not right yet; the message says what is wrong."""
@@ -62,7 +64,13 @@ def expect(condition: bool, message: str) -> None:
 
 
 def _strict() -> bool:
-    return os.environ.get("NSTLAB_STRICT_CHECKS", "").strip() in ("1", "true", "yes")
+    return (os.environ.get("NSTLAB_STRICT_CHECKS", "").strip() in ("1", "true", "yes")
+            or _under_nbgrader())
+
+
+def _under_nbgrader() -> bool:
+    """True while nbgrader autogrades or validates: a check cell must fail to score 0."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
 # --------------------------------------------------------------------------- the guard
@@ -232,9 +240,13 @@ def exercise_check(title: str, *, solvers: Iterable[Solver] = ()):
     The decorated function takes the learner's answer (a function) first. It raises
     :class:`CheckFailed` (via :func:`expect`) for a wrong answer and returns normally for a
     right one; calling the answer may raise ``NotImplementedError`` when the exercise is not
-    done yet. ``solvers`` are the functions that would solve the exercise for the learner:
-    while the check runs the answer, calling any of them is refused (:func:`forbidding`).
-    The check's own code around those calls may use them. The decorated check keeps them as
+    done yet. Each result is also recorded for ``nstlab grade``
+    (:func:`nstlab.grade.record_check`), and under nbgrader's autograder or validator
+    (``NBGRADER_EXECUTION`` set) a wrong or unfinished answer raises, so the cell scores 0.
+
+    ``solvers`` are the functions that would solve the exercise for the learner: while the
+    check runs the answer, calling any of them is refused (:func:`forbidding`). The check's
+    own code around those calls may use them. The decorated check keeps them as
     ``check.solvers``.
     """
     solvers = tuple(solvers)
@@ -242,25 +254,34 @@ def exercise_check(title: str, *, solvers: Iterable[Solver] = ()):
     def decorate(check):
         @functools.wraps(check)
         def run(answer, *args, **kwargs) -> bool:
+            def report(status: str, message: str) -> None:
+                record_check(check.__name__, title, status, message)
+
             if solvers:
                 answer = _guarded(answer, solvers)
             try:
                 check(answer, *args, **kwargs)
             except NotImplementedError:
+                report("not_done", "not done yet")
+                if _under_nbgrader():
+                    raise
                 print(f"… {title}: not done yet. Replace `raise NotImplementedError` with your "
                       "code, run that cell, then run this check again.")
                 return False
             except CheckFailed as failure:
+                report("wrong", str(failure))
                 if _strict():
                     raise
                 print(f"✗ {title}: {failure}")
                 return False
             except Exception as error:  # the student's code crashed: say where, not a traceback
                 message = f"your code raised {type(error).__name__}: {error}"
+                report("crashed", message)
                 if _strict():
                     raise CheckFailed(message) from error
                 print(f"✗ {title}: {message}")
                 return False
+            report("correct", "correct!")
             print(f"✓ {title}: correct!")
             return True
 
