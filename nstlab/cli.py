@@ -20,6 +20,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from nstlab import grade as grading
 from nstlab import options
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -35,6 +36,7 @@ examples:
   nstlab stylize photo.jpg style.jpg -o out.png --checkpoint run1/     (Ctrl-C, then:)
   nstlab stylize photo.jpg style.jpg -o out.png --resume run1/
   nstlab exercises student/        write exercise copies of the notebooks
+  nstlab grade submissions/ -o grades.csv    run each student's notebooks, one row per exercise
 """
 
 
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("out_dir", help="folder for the student notebooks")
     exercises.add_argument("--notebooks", default="notebooks",
                            help="folder of the source notebooks (default ./notebooks)")
+    grading.add_command(commands)
     return parser
 
 
@@ -277,6 +280,8 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "grade":
+        return grading.run_command(args)
     debug = getattr(args, "debug", False)
     from nstlab.backbones import BackboneError, WeightsError
     from nstlab.checkpoint import CheckpointError

@@ -196,7 +196,8 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
             done, state = resumed.steps_in_scale, resumed.optimizer_state
         elif level == 0:
             # Regions no mask covers keep the photo, so a masked run starts from it untinted.
-            masked_tint = opts.init == "tinted" and opts.style_masks is not None
+            masked_tint = isinstance(opts.init, str) and opts.init == "tinted" and (
+                opts.style_masks is not None)
             start = initial_image("content" if masked_tint else opts.init, content, styles,
                                   opts.seed, opts.style_blend_weights)
         else:

@@ -311,3 +311,10 @@ def test_content_layer_weights_reach_the_objective(pair, tmp_path, monkeypatch):
     assert set(first) == {"block4_conv2", "block5_conv2"}
     with pytest.raises(OptionError, match="content_layer_weights got 1 weights for 2 content"):
         StylizeOptions(content_layers=layers.split(","), content_layer_weights=[1]).validate()
+
+
+def test_init_given_as_an_array(photo_64, starry_64):
+    start = np.full((40, 40, 3), 0.5, np.float32)
+    result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, init=start, progress=False,
+                            precision="float32")
+    assert result.settings["init"] == "<image>"
