@@ -45,8 +45,9 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
-    "explorer", "features", "files", "hardware", "history", "images", "lbfgs", "live", "losses",
-    "native_logs", "notebook", "optimize", "options", "reconstruct", "tradeoff", "transfer", "viz",
+    "explorer", "features", "files", "generated", "hardware", "history", "images", "lbfgs",
+    "live", "losses", "native_logs", "notebook", "optimize", "options", "reconstruct",
+    "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)
