@@ -102,19 +102,10 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
 
 
 def default_style(size: int):
-    """Starry Night from the cache, seeded from ../shared/images if needed; else a generated one."""
-    from pathlib import Path
+    """Starry Night, shipped with nstlab: returns (image, name)."""
+    from nstlab.data import load_sample
 
-    import nstlab
-    from nstlab import data
-
-    shared = Path(__file__).resolve().parents[2] / "shared" / "images"
-    try:
-        return nstlab.load_image(data.fetch_painting("starry_night"), max_size=size), "starry_night"
-    except data.DataUnavailableError:
-        if shared.is_dir() and data.seed_cache_from(shared):
-            return default_style(size)
-        return data.generated_style("swirl", size), "swirl (generated; Starry Night unavailable)"
+    return load_sample("starry_night", max_size=size), "starry_night"
 
 
 def main(argv=None) -> int:

@@ -45,8 +45,9 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
-    "explorer", "features", "files", "grade", "hardware", "history", "images", "lbfgs", "live",
-    "losses", "native_logs", "notebook", "optimize", "options", "reconstruct", "sandbox",
+    "explorer", "features", "files", "generated", "grade", "hardware", "history", "images",
+    "lbfgs", "live", "losses", "native_logs", "notebook", "optimize", "options", "reconstruct",
+    "sandbox",
     "tradeoff", "transfer", "viz",
 }
 

@@ -22,7 +22,6 @@ pixels and :func:`deprocess` undoes it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nstlab import hardware
+from nstlab.files import sha256_of
 
 # Mean of the ImageNet training images in BGR order on a 0-255 scale (the Caffe VGG models).
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -126,15 +126,6 @@ def deprocess(vgg_input) -> np.ndarray:
     """Undo :func:`preprocess`: VGG input back to RGB pixels in [0, 1] (clipped), as NumPy."""
     bgr = np.asarray(vgg_input, dtype=np.float32) + np.asarray(IMAGENET_MEAN_BGR, np.float32)
     return np.clip(bgr[..., ::-1] / 255.0, 0.0, 1.0)
-
-
-def sha256_of(path) -> str:
-    """The hex SHA-256 digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def vgg16_weights_path() -> Path:

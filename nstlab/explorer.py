@@ -26,7 +26,7 @@ import numpy as np
 
 from nstlab import losses
 from nstlab.images import load_image
-from nstlab.live import _in_notebook
+from nstlab.live import in_notebook
 
 __all__ = ["Explorer", "explore"]
 
@@ -215,7 +215,7 @@ def explore(content, style, *, size: int = 128, steps: int = 30, **stylize_optio
         The :class:`Explorer` (its ``.results`` keep every run), or ``None`` with a printed
         hint outside Jupyter or without ipywidgets.
     """
-    if _ipywidgets() is None or not _in_notebook():
+    if _ipywidgets() is None or not in_notebook():
         print(HINT)
         return None
     from IPython.display import display

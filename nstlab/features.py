@@ -25,7 +25,7 @@ def average_pooling_scales(backbone: str, deepest: str) -> dict[str, float]:
     ``mean(max-pool activation) / mean(avg-pool activation)`` measured on a reference image
     (a generated texture), which brings both networks to the same scale.
     """
-    from nstlab.data import generated_style
+    from nstlab.generated import generated_style
 
     reference = backbones.preprocess(generated_style("swirl", 128)[np.newaxis])
     names = backbones.layer_names(backbone)

@@ -20,13 +20,15 @@ from __future__ import annotations
 import io
 import os
 import re
-import secrets
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from nstlab.download import DownloadError, fetch_url
+from nstlab.files import write_atomically
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -297,8 +299,10 @@ def save_image(image: Any, path: str | os.PathLike) -> Path:
     if target.is_dir():
         raise ImageError(f"cannot write '{name}': it is a directory")
 
-    data = encode_image(image, suffix)
-    _write_atomically(target, name, lambda file: file.write(data))
+    try:
+        write_atomically(target, encode_image(image, suffix))
+    except OSError as error:  # a full disk, no permission, or Pillow's encoder failing
+        raise ImageError(f"cannot write '{name}': {error.strerror or _one_line(error)}") from error
     return target
 
 
@@ -338,9 +342,10 @@ def _existing_file(path: str | os.PathLike) -> str:
 
 
 def _load_url(url: str, max_pixels: int) -> np.ndarray:
-    from nstlab.download import fetch_url
-
-    data = fetch_url(url)
+    try:
+        data = fetch_url(url)
+    except DownloadError as error:
+        raise ImageError(str(error)) from None
     if not data:
         raise ImageError(f"cannot read image '{url}': the download is empty")
     return _decode(io.BytesIO(data), url, max_pixels)
@@ -581,36 +586,3 @@ def _check_positive_int(value: Any, what: str) -> int:
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
-
-def _write_atomically(target: Path, name: str, write) -> None:
-    """Call ``write(file)`` on a temporary file, then move it onto ``target`` in one step."""
-    # os.open with mode 0o666 lets the umask decide permissions, like a normal file;
-    # tempfile.mkstemp would always give 0o600.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    temp_path = None
-    try:
-        for _ in range(100):
-            candidate = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-            try:
-                descriptor = os.open(candidate, flags, 0o666)
-            except FileExistsError:
-                continue
-            temp_path = candidate
-            break
-        else:
-            raise FileExistsError("could not create a temporary file")
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_path, target)
-    except BaseException as error:
-        if temp_path is not None:
-            try:
-                os.unlink(temp_path)
-            except OSError:
-                pass
-        if isinstance(error, OSError):
-            reason = error.strerror or _one_line(error)
-            raise ImageError(f"cannot write '{name}': {reason}") from error
-        raise

@@ -18,10 +18,10 @@ import numpy as np
 
 from nstlab.history import History
 
-__all__ = ["LivePreview"]
+__all__ = ["LivePreview", "in_notebook"]
 
 
-def _in_notebook() -> bool:
+def in_notebook() -> bool:
     """True inside a Jupyter kernel (a notebook), False in a script or a terminal IPython."""
     try:
         from IPython import get_ipython
@@ -98,7 +98,7 @@ class LivePreview:
         self.show_losses = bool(show_losses)
         self.history = history
         self.size = float(size)
-        self.enabled = _in_notebook()
+        self.enabled = in_notebook()
         self.redraws = 0
         self._records = history is None
         self._figure = None

@@ -42,6 +42,7 @@ __all__ = [
     "Reconstructions",
     "content_reconstructions",
     "default_style_layer_sets",
+    "layer_set_name",
     "noise_image",
     "style_reconstructions",
 ]
@@ -197,14 +198,21 @@ def default_style_layer_sets() -> list[list[str]]:
     return [layers[: k + 1] for k in range(len(layers))]
 
 
-def _set_name(layers: Sequence[str]) -> str:
-    """``["block1_conv1", "block2_conv1"]`` -> ``"block1..block2"``; other sets joined by +."""
+def layer_set_name(layers: Sequence[str]) -> str:
+    """A short name for a set of style layers, for titles and dictionary keys.
+
+    ``["block1_conv1", "block2_conv1"]`` -> ``"block1..block2"`` (a run of ``_conv1``
+    layers), ``["block3_conv1"]`` -> ``"block3"``; any other set is joined by ``+``.
+    """
     blocks = [int(name[5]) for name in layers if name.endswith("_conv1")]
     if blocks and len(blocks) == len(layers) and blocks == list(
             range(blocks[0], blocks[0] + len(blocks))):
         first, last = f"block{blocks[0]}", f"block{blocks[-1]}"
         return first if len(blocks) == 1 else f"{first}..{last}"
     return "+".join(layers)
+
+
+_set_name = layer_set_name  # old name, still imported by tests/test_reconstruct.py
 
 
 def style_reconstructions(
@@ -262,7 +270,7 @@ def style_reconstructions(
         named = {}
         for layers in layer_sets:
             layers = [layers] if isinstance(layers, str) else list(layers)
-            named[_set_name(layers)] = layers
+            named[layer_set_name(layers)] = layers
     if not named or not all(named.values()):
         raise ValueError("give at least one non-empty set of style layers")
     original = _prepare(style, size)

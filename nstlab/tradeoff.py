@@ -72,7 +72,7 @@ class RatioDepthGrid(dict):
 
 
 def _named_sets(layer_sets) -> dict[str, list[str]]:
-    from nstlab.reconstruct import _set_name, default_style_layer_sets
+    from nstlab.reconstruct import default_style_layer_sets, layer_set_name
 
     if layer_sets is None:
         layer_sets = default_style_layer_sets()
@@ -83,7 +83,7 @@ def _named_sets(layer_sets) -> dict[str, list[str]]:
         named = {}
         for layers in layer_sets:
             layers = [layers] if isinstance(layers, str) else list(layers)
-            named[_set_name(layers)] = layers
+            named[layer_set_name(layers)] = layers
     if not named or not all(named.values()):
         raise ValueError("give at least one non-empty set of style layers")
     return named
@@ -221,7 +221,7 @@ def _ratio_label(ratio: float) -> str:
 def _grid_figure(grid: RatioDepthGrid, panel_size: float):
     import matplotlib.pyplot as plt
 
-    from nstlab.viz import _as_picture
+    from nstlab.viz import as_picture
 
     nrows, ncols = len(grid.rows), len(grid.ratios)
     height, width = grid.content.shape[:2]
@@ -231,7 +231,7 @@ def _grid_figure(grid: RatioDepthGrid, panel_size: float):
     for row, name in enumerate(grid.rows):
         for col, ratio in enumerate(grid.ratios):
             ax = axes[row, col]
-            ax.imshow(_as_picture(grid[name, ratio]))
+            ax.imshow(as_picture(grid[name, ratio]))
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():

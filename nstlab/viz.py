@@ -26,6 +26,7 @@ from matplotlib import colors as mcolors
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "as_picture",
     "channel_order",
     "plot_layer_losses",
     "plot_loss_curves",
@@ -47,8 +48,12 @@ X_AXES = {"step": "step", "time": "time (s)"}
 # ------------------------------------------------------------------------------ image grids
 
 
-def _as_picture(image) -> np.ndarray:
-    """One image as a NumPy array imshow can draw: (H, W), (H, W, 3) or (H, W, 4)."""
+def as_picture(image) -> np.ndarray:
+    """One image as a NumPy array ``imshow`` can draw: (H, W), (H, W, 3) or (H, W, 4).
+
+    A batch of one loses its batch axis, a single channel becomes grayscale (H, W), and
+    RGB floats are clipped to [0, 1] (``imshow`` warns about values outside).
+    """
     picture = np.asarray(image)
     if picture.ndim == 4 and picture.shape[0] == 1:
         picture = picture[0]
@@ -138,7 +143,7 @@ def show_images(images, titles=None, *, ncols=None, size=3.0, suptitle=None):
     images, titles = _images_and_titles(images, titles)
     if not images:
         raise ValueError("no images to show")
-    pictures = [_as_picture(image) for image in images]
+    pictures = [as_picture(image) for image in images]
     aspect = max(p.shape[0] / p.shape[1] for p in pictures)
     title_room = 0.35 if any(titles) else 0.05
     ncols = ncols or _default_columns(len(pictures))

@@ -1,20 +1,22 @@
-"""Fixtures for the unit tests: small real images (a photo and Starry Night)."""
+"""Fixtures for the unit tests: small real images (a photo and Starry Night), both offline."""
 
-import matplotlib.cbook
 import pytest
 
+from nstlab.data import painting_path
+from nstlab.data import photo_path as sample_photo_path
 from nstlab.images import load_image
 
 
 @pytest.fixture(scope="session")
 def photo_path():
-    """Grace Hopper's portrait, shipped with matplotlib (no network needed)."""
-    return matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    """Grace Hopper's portrait, shipped with matplotlib."""
+    return sample_photo_path("grace_hopper")
 
 
 @pytest.fixture(scope="session")
-def starry_path(shared_images):
-    return shared_images / "starry_night.jpg"
+def starry_path():
+    """The Starry Night, shipped with nstlab."""
+    return painting_path("starry_night")
 
 
 @pytest.fixture(scope="session")

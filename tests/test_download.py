@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from nstlab import download
+from nstlab.download import DownloadError
 from nstlab.images import ImageError, load_image
 
 
@@ -70,7 +71,7 @@ def test_non_image_content_type_is_refused(serve):
 
 def test_size_cap_by_header_and_by_body(serve, monkeypatch):
     serve(FakeResponse(png_bytes(), length=True))
-    with pytest.raises(ImageError, match="over the download limit"):
+    with pytest.raises(DownloadError, match="over the download limit"):
         download.fetch_url("https://example.org/a.png", max_bytes=10)
     serve(FakeResponse(png_bytes(), length=False))
     monkeypatch.setenv("NSTLAB_MAX_DOWNLOAD_BYTES", "10")
@@ -78,11 +79,32 @@ def test_size_cap_by_header_and_by_body(serve, monkeypatch):
         load_image("https://example.org/a.png")
 
 
-def test_network_failure_is_one_clear_line(serve):
-    serve(urllib.error.URLError("[Errno -2] Name or service not known"))
+@pytest.mark.parametrize("failure", [urllib.error.URLError("[Errno -2] Name or service not known"),
+                                     TimeoutError("timed out"),
+                                     ConnectionResetError("connection reset\nby peer")])
+def test_network_failure_is_one_clear_line(serve, failure):
+    serve(failure)
     with pytest.raises(ImageError, match="cannot download 'https://example.org/a.png'") as error:
         load_image("https://example.org/a.png")
     assert "\n" not in str(error.value)
+
+
+def test_fetch_url_raises_download_error_and_load_image_passes_the_message_on(serve):
+    serve(FakeResponse(b"<html></html>", content_type="text/html"))
+    with pytest.raises(DownloadError) as direct:
+        download.fetch_url("https://example.org/page")
+    serve(FakeResponse(b"<html></html>", content_type="text/html"))
+    with pytest.raises(ImageError) as through_load_image:
+        load_image("https://example.org/page")
+    assert str(through_load_image.value) == str(direct.value)
+
+
+def test_a_bad_size_cap_setting_is_refused(serve, monkeypatch):
+    serve(FakeResponse(png_bytes()))
+    monkeypatch.setenv("NSTLAB_MAX_DOWNLOAD_BYTES", "lots")
+    with pytest.raises(ImageError, match="NSTLAB_MAX_DOWNLOAD_BYTES must be a whole number"):
+        load_image("https://example.org/a.png")
+
 
 
 def test_corrupt_download_names_the_url(serve):

@@ -97,7 +97,7 @@ def test_explore_outside_a_notebook_prints_a_hint(photo_64, starry_64, capsys):
 
 def test_without_ipywidgets_explore_prints_the_hint(photo_64, starry_64, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    monkeypatch.setattr(explorer_module, "_in_notebook", lambda: True)
+    monkeypatch.setattr(explorer_module, "in_notebook", lambda: True)
     assert explore(photo_64, starry_64) is None
     assert "pip install ipywidgets" in capsys.readouterr().out
     with pytest.raises(ImportError, match="pip install ipywidgets"):
@@ -106,7 +106,7 @@ def test_without_ipywidgets_explore_prints_the_hint(photo_64, starry_64, capsys,
 
 def test_explore_in_a_notebook_displays_the_widget(photo_64, starry_64, monkeypatch):
     shown = []
-    monkeypatch.setattr(explorer_module, "_in_notebook", lambda: True)
+    monkeypatch.setattr(explorer_module, "in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", lambda *objects, **kw: shown.extend(objects))
     result = explore(photo_64, starry_64, size=32, steps=1)
     assert isinstance(result, Explorer)

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from nstlab import images
+from nstlab import files
+from nstlab.data import photo_path
 from nstlab.images import (
     DEFAULT_MAX_PIXELS,
     ImageError,
@@ -26,11 +27,6 @@ from nstlab.images import (
     to_uint8,
 )
 
-# The shared sample images live beside the checkout (../shared), never inside it.
-SHARED_DIR = Path(
-    os.environ.get("NSTLAB_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")
-)
-GOLDEN_GATE = SHARED_DIR / "images" / "golden_gate.jpg"
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 
@@ -564,7 +560,7 @@ def fail(*args, **kwargs):
 
 @pytest.mark.parametrize(
     ("owner", "attribute"),
-    [(images.os, "replace"), (images.os, "fsync"), (Image.Image, "save")],
+    [(files.os, "replace"), (files.os, "fsync"), (Image.Image, "save")],
     ids=["replace", "fsync", "encode"],
 )
 def test_save_is_atomic(tmp_path, monkeypatch, owner, attribute):
@@ -582,7 +578,7 @@ def test_save_is_atomic(tmp_path, monkeypatch, owner, attribute):
 
 
 def test_failed_save_leaves_no_file_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(images.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with raises_image_error("cannot write"):
         save_image(np.zeros((2, 2, 3)), tmp_path / "new.png")
     monkeypatch.undo()
@@ -663,9 +659,8 @@ def test_any_small_image_file_loads_as_float_rgb(height, width, mode_and_format,
 # ------------------------------------------------------------------------- real photo
 
 
-@pytest.mark.skipif(not GOLDEN_GATE.exists(), reason="shared sample images not present")
 def test_real_photo_with_max_size():
-    pixels = load_image(GOLDEN_GATE, max_size=64)
+    pixels = load_image(photo_path("grace_hopper"), max_size=64)  # shipped with matplotlib
     assert max(pixels.shape[:2]) == 64
     assert pixels.shape[2] == 3
     assert pixels.dtype == np.float32

@@ -42,7 +42,7 @@ def notebook(monkeypatch):
         shown.append(handle)
         return handle
 
-    monkeypatch.setattr(live, "_in_notebook", lambda: True)
+    monkeypatch.setattr(live, "in_notebook", lambda: True)
     monkeypatch.setattr(live, "_display", display)
     monkeypatch.setattr(live, "_now", lambda: clock["now"])
 
@@ -64,7 +64,7 @@ def notebook(monkeypatch):
 
 
 def test_outside_a_notebook_it_does_nothing(monkeypatch):
-    assert live._in_notebook() is False  # pytest has no IPython kernel
+    assert live.in_notebook() is False  # pytest has no IPython kernel
 
     def fail(*args, **kwargs):
         raise AssertionError("drew outside a notebook")
