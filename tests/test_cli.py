@@ -248,7 +248,8 @@ def test_coarse_style_from_the_command_line(tmp_path, pair, capsys):
                  "--history", str(tmp_path / "h.json"), "--quiet"])
     assert code == 0 and out.exists()
     settings = json.loads((tmp_path / "h.json").read_text())["settings"]
-    assert settings["coarse_style"] == str(pair[0]) and settings["coarse_layers"] == ["block5_conv1"]
+    assert settings["coarse_style"] == str(pair[0])
+    assert settings["coarse_layers"] == ["block5_conv1"]
     other = str(tmp_path / "other.png")
     assert main(["stylize", *map(str, pair), "-o", other, "--coarse-style", str(pair[0]),
                  "--coarse-layers", "block4_conv2"]) == 2
