@@ -325,12 +325,10 @@ class Limits:
 def _kernel_environment(sandbox: Path, log: Path, quick: bool) -> dict[str, str]:
     """The kernel's environment: the grader's, with home and temporary folders in the sandbox.
 
-    Tools that write caches (IPython, matplotlib, fontconfig) write them there. The course
-    data (``NSTLAB_DATA_DIR``) and Keras's downloaded weights (``KERAS_HOME``) stay where
-    they are, readable. Strict checks and nbgrader's mode are off: checks print, not raise.
+    Tools that write caches (IPython, matplotlib, fontconfig) write them there. Keras's
+    downloaded weights (``KERAS_HOME``) stay where they are, readable (the paintings ship
+    inside the package). Strict checks and nbgrader's mode are off: checks print, not raise.
     """
-    from nstlab.data import data_dir
-
     home, temporary = sandbox / "home", sandbox / "tmp"
     keras_home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
     env = dict(os.environ)
@@ -341,7 +339,7 @@ def _kernel_environment(sandbox: Path, log: Path, quick: bool) -> dict[str, str]
         "TMP": str(temporary), "IPYTHONDIR": str(home / ".ipython"),
         "MPLCONFIGDIR": str(home / ".config" / "matplotlib"),
         "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
-        "KERAS_HOME": keras_home, "NSTLAB_DATA_DIR": str(data_dir()),
+        "KERAS_HOME": keras_home,
         "NSTLAB_QUICK": "1" if quick else "0", LOG_VARIABLE: str(log),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
