@@ -10,6 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
+KINDS = ("content", "style")
+
+
+def part_name(kind: str, layer: str) -> str:
+    """The key of one layer's loss in a step's ``parts``: ``"content/block4_conv2"`` ...
+
+    :class:`nstlab.Objective` returns its parts under these keys, plus ``"tv"``.
+    """
+    return f"{kind}/{layer}"
+
+
+def layer_parts(parts: dict, kind: str) -> dict:
+    """The entries of ``parts`` of one kind (``"content"`` or ``"style"``), keyed by layer."""
+    prefix = part_name(kind, "")
+    return {name[len(prefix):]: value for name, value in parts.items()
+            if name.startswith(prefix)}
+
 
 class History:
     """Per-step, per-layer losses of one optimisation run.
@@ -35,9 +52,9 @@ class History:
         self._total.append(float(total))
         self._tv.append(float(parts.get("tv", 0.0)))
         self._time.append(float(time))
-        for kind, records in (("content", self._content), ("style", self._style)):
+        for kind, records in zip(KINDS, (self._content, self._style), strict=True):
             for name, values in records.items():
-                values.append(float(parts[f"{kind}/{name}"]))
+                values.append(float(parts[part_name(kind, name)]))
 
     def __len__(self) -> int:
         return len(self._total)
@@ -69,8 +86,8 @@ class History:
 
     def parts(self) -> dict[str, np.ndarray]:
         """All parts keyed like the objective's: ``content/<layer>``, ``style/<layer>``, ``tv``."""
-        named = {f"content/{k}": v for k, v in self.content.items()}
-        named.update({f"style/{k}": v for k, v in self.style.items()})
+        named = {part_name("content", k): v for k, v in self.content.items()}
+        named.update({part_name("style", k): v for k, v in self.style.items()})
         named["tv"] = self.tv
         return named
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from nstlab.history import History
+from nstlab.history import History, layer_parts
 
 __all__ = ["LivePreview", "in_notebook"]
 
@@ -50,9 +50,7 @@ def _ipython_image(png: bytes):
 
 def _history_for(parts: dict) -> History:
     """An empty History with the layers named in a step's ``parts``."""
-    content = [name.split("/", 1)[1] for name in parts if name.startswith("content/")]
-    style = [name.split("/", 1)[1] for name in parts if name.startswith("style/")]
-    return History(content, style)
+    return History(layer_parts(parts, "content"), layer_parts(parts, "style"))
 
 
 class LivePreview:

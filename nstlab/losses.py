@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.features import FeatureExtractor
+from nstlab.history import part_name
 from nstlab.options import (  # noqa: F401  (defined with the run options, used here too)
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_CONTENT_WEIGHT,
@@ -412,8 +413,8 @@ class Objective:
     @property
     def part_names(self) -> list[str]:
         """The keys of ``parts``, in order: content layers, style layers, then ``"tv"``."""
-        return ([f"content/{name}" for name in self.content_layers]
-                + [f"style/{name}" for name in self.style_layers] + ["tv"])
+        return ([part_name("content", name) for name in self.content_layers]
+                + [part_name("style", name) for name in self.style_layers] + ["tv"])
 
     def __call__(self, images):
         images = tf.convert_to_tensor(images, dtype=tf.float32)
@@ -423,11 +424,11 @@ class Objective:
         parts = {}
         for name in self.content_layers:
             weight = self.content_weight * self.content_layer_weights[name]
-            parts[f"content/{name}"] = weight * content_loss(
+            parts[part_name("content", name)] = weight * content_loss(
                 features[name], self.content_targets[name])
         for name in self.style_layers:
             weight = self.style_weight * self.style_layer_weights[name]
-            parts[f"style/{name}"] = weight * self.targets.loss(name, features[name])
+            parts[part_name("style", name)] = weight * self.targets.loss(name, features[name])
         parts["tv"] = self.tv_weight * total_variation_loss(images)
         total = tf.add_n(list(parts.values()))
         return total, parts

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nstlab import losses
+from nstlab.history import layer_parts
 from nstlab.images import load_image, resize_image
 
 __all__ = ["DEFAULT_RATIOS", "RatioDepthGrid", "ratio_depth_grid"]
@@ -206,9 +207,8 @@ def ratio_depth_grid(
 
 def _distances(ruler: losses.Objective, image: np.ndarray) -> dict[str, float]:
     parts = ruler.evaluate(image)
-    content = [v for k, v in parts.items() if k.startswith("content/")]
-    style = [v for k, v in parts.items() if k.startswith("style/")]
-    return {"content": float(np.mean(content)), "style": float(np.mean(style))}
+    return {kind: float(np.mean(list(layer_parts(parts, kind).values())))
+            for kind in ("content", "style")}
 
 
 def _ratio_label(ratio: float) -> str:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from nstlab.checks._base import Solver, exercise_check, expect
+from nstlab.history import layer_parts
 
 __all__ = [
     "check_blend_styles",
@@ -81,8 +82,8 @@ def _array(value, what: str) -> np.ndarray:
 
 
 def _reference_total_loss(parts, weights) -> float:
-    content = [v for k, v in parts.items() if k.startswith("content/")]
-    style = [v for k, v in parts.items() if k.startswith("style/")]
+    content = list(layer_parts(parts, "content").values())
+    style = list(layer_parts(parts, "style").values())
     total = weights["tv_weight"] * parts["tv"]
     if content:
         total += weights["content_weight"] * np.mean(content)
@@ -172,7 +173,7 @@ def _style_distance_after(weights: dict, steps: int = 5) -> float:
     measure = Objective(None, swirl, style_layers=list(TINY_STYLE_LAYERS), style_weight=1.0,
                         tv_weight=0.0, extractor=objective.extractor)
     parts = measure.evaluate(image)
-    return sum(v for k, v in parts.items() if k.startswith("style/"))
+    return sum(layer_parts(parts, "style").values())
 
 
 #: Weights that keep too much of the photo: the starting point of the "more style" exercise.
