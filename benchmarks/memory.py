@@ -13,6 +13,7 @@ present, else the generated swirl), a few steps, no progress bar.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -115,16 +116,14 @@ def main(argv=None) -> int:
         print(json.dumps(baseline()))
         return 0
     rows = []
-    for optimizer in args.optimizers:
-        for precision in args.precisions:
-            for size in args.sizes:
-                row = measure(size, precision, optimizer, args.steps, args.style_scale)
-                rows.append(row)
-                if not args.json:
-                    print(f"{optimizer:5s} {row['precision']:14s} {row['height']:5d}x"
-                          f"{row['width']:<5d} peak RSS {row['peak_rss_bytes'] / 2**20:6.0f} MiB"
-                          f"  estimate {row['estimate_bytes'] / 2**20:6.0f} MiB"
-                          f"  ratio {row['ratio']:.2f}", flush=True)
+    for optimizer, precision, size in itertools.product(args.optimizers, args.precisions,
+                                                         args.sizes):
+        rows.append(row := measure(size, precision, optimizer, args.steps, args.style_scale))
+        if not args.json:
+            print(f"{optimizer:5s} {row['precision']:14s} {row['height']:5d}x{row['width']:<5d}"
+                  f" peak RSS {row['peak_rss_bytes'] / 2**20:6.0f} MiB"
+                  f"  estimate {row['estimate_bytes'] / 2**20:6.0f} MiB  ratio {row['ratio']:.2f}",
+                  flush=True)
     if args.json:
         print(json.dumps({"rows": rows}))
     return 0
