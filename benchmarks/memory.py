@@ -2,12 +2,13 @@
 
 Each run happens in a fresh Python process, so its peak resident memory (the kernel's
 ``VmHWM``, the most RAM the process ever held) is its own: Grace Hopper's portrait
-(shipped with matplotlib) in the style of Starry Night (from ``../shared/images`` when
-present, else the generated swirl), a few steps, no progress bar.
+(shipped with matplotlib) in the style of Starry Night (shipped with nstlab), a few steps,
+no progress bar, the memory check off. L-BFGS remembers as many pairs as it takes steps,
+so its memory is as full as in a long run.
 
     python benchmarks/memory.py                                  # the table
     python benchmarks/memory.py --sizes 256 512 --precisions float32 --json
-    python benchmarks/memory.py --baseline                       # TensorFlow + VGG16 alone
+    python benchmarks/memory.py --baseline                       # the runtime constant
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-STARRY_NIGHT = REPO.parent / "shared" / "images" / "starry_night.jpg"
-
 
 def peak_rss_bytes() -> int:
     """The most resident memory this process has held so far (Linux ``VmHWM``), in bytes."""
@@ -31,57 +29,35 @@ def peak_rss_bytes() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status (not Linux?)")
 
 
-def photo_path() -> str:
-    import matplotlib.cbook
-
-    return matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-
-
-def style_source(size: int):
-    """Starry Night when the shared images are beside the checkout, else the swirl."""
-    if STARRY_NIGHT.is_file():
-        return str(STARRY_NIGHT)
-    from nstlab.data import generated_style
-
-    return generated_style("swirl", size=size)
-
-
 def child_stylize(size: int, precision: str, optimizer: str, steps: int,
                   style_scale: float = 1.0) -> dict:
-    """One real run in this process: its shapes, its peak RSS and nstlab.memory's estimate.
-
-    L-BFGS remembers ``steps`` pairs, so its memory is as full as a long run's.
-    """
+    """One real run in this process: its shapes, its peak RSS and nstlab.memory's estimate."""
     import nstlab
-    from nstlab import losses, memory
-    from nstlab.images import load_image
+    from nstlab import data, images, memory
 
-    content, style = photo_path(), style_source(size)
+    content, style = data.photo_path(), data.painting_path("starry_night")
     result = nstlab.stylize(content, style, size=size, steps=steps, optimizer=optimizer,
                             lbfgs_history=steps, precision=precision, style_scale=style_scale,
-                            progress=False)
+                            memory_check=False, progress=False)
     peak = peak_rss_bytes()
-    estimate = memory.estimate_run_bytes(
-        load_image(content).shape[:2], [load_image(style).shape[:2]], size=size,
-        style_scale=style_scale, content_layers=losses.DEFAULT_CONTENT_LAYERS,
-        style_layers=losses.DEFAULT_STYLE_LAYERS, backbone="vgg16", optimizer=optimizer,
-        lbfgs_history=steps, precision=result.settings["precision"])
-    return {"size": size, "height": result.image.shape[0], "width": result.image.shape[1],
-            "style_scale": style_scale, "precision": result.settings["precision"],
-            "optimizer": optimizer, "steps": steps, "peak_rss_bytes": peak,
-            "estimate_bytes": estimate, "ratio": estimate / peak}
-
-
-def run_child(arguments: list[str]) -> dict:
-    command = [sys.executable, __file__, "--child", *arguments]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    height, width = result.image.shape[:2]
+    style_shape = images.fit_within(*images.image_shape(style), round(size * style_scale))
+    estimate = memory.estimate_peak_bytes(
+        height, width, style_shapes=[style_shape], optimizer=optimizer, lbfgs_history=steps,
+        precision=result.settings["precision"],
+        loaded_shapes=[images.image_shape(content), images.image_shape(style)])
+    return {"size": size, "height": height, "width": width, "style_scale": style_scale,
+            "precision": result.settings["precision"], "optimizer": optimizer, "steps": steps,
+            "peak_rss_bytes": peak, "estimate_bytes": estimate, "ratio": estimate / peak}
 
 
 def measure(size: int, precision: str = "float32", optimizer: str = "lbfgs", steps: int = 2,
             style_scale: float = 1.0) -> dict:
     """Run ``stylize`` in a fresh process; its shapes, peak RSS and the estimate, in bytes."""
-    return run_child(["stylize", str(size), precision, optimizer, str(steps), str(style_scale)])
+    command = [sys.executable, __file__, "--child", str(size), precision, optimizer, str(steps),
+               str(style_scale)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def baseline() -> dict:
@@ -104,11 +80,11 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", action="store_true",
                         help="measure a 32 px run and the runtime constant it implies")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        _, size, precision, optimizer, steps, style_scale = args.child
+        size, precision, optimizer, steps, style_scale = args.child
         print(json.dumps(child_stylize(int(size), precision, optimizer, int(steps),
                                        float(style_scale))))
         return 0

@@ -7,14 +7,15 @@ network's layers, compare it with what the machine has free, and refuse at once,
 largest size that would fit, when it is too much.
 
 >>> from nstlab import memory
->>> need = memory.estimate_run_bytes(
-...     (3024, 4032), [(640, 1024)], size=1024,   # a 12 MP photo, a painting: (height, width)
-...     content_layers=["block4_conv2"],
-...     style_layers=["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1",
-...                   "block5_conv1"],
-...     backbone="vgg16", optimizer="lbfgs", lbfgs_history=10, precision="float32")
+>>> # A 1024 px run from a 4:3 photo, Starry Night as the style, stylize's other defaults:
+>>> need = memory.estimate_peak_bytes(768, 1024, style_shapes=[(640, 1024)])
 >>> memory.format_bytes(need), memory.format_bytes(memory.available_bytes())  # doctest: +SKIP
-('4.5 GiB', '21.7 GiB')
+('4.4 GiB', '21.7 GiB')
+
+:meth:`nstlab.options.StylizeOptions.validate` calls :func:`check_fits`, so
+:func:`nstlab.stylize` and ``nstlab stylize`` both refuse such a run with one line, before
+they load anything; ``NSTLAB_SKIP_MEMORY_CHECK=1`` (or ``memory_check=False``,
+``--no-memory-check``) lets it try anyway.
 
 This module never imports TensorFlow (starting it takes seconds and hundreds of MB, which
 is exactly what the check is there to avoid); everything here is arithmetic on shapes.
@@ -68,7 +69,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from nstlab import backbones, hardware
+from nstlab import backbones, hardware, options
 from nstlab.images import fit_within
 
 #: Setting this environment variable to anything but ``""`` or ``"0"`` skips :func:`check_fits`.
@@ -97,8 +98,12 @@ ALLOCATOR_MARGIN = 1.15
 OPTIMIZER_WORK_BUFFERS = {"lbfgs": 12, "adam": 8}
 
 
-class MemoryBudgetError(ValueError):
-    """A run that needs more memory than the machine has free; the message says how much."""
+class MemoryBudgetError(options.OptionError):
+    """A run that needs more memory than the machine has free; the message says how much.
+
+    An :class:`~nstlab.options.OptionError`, so a ``ValueError``: the command exits with
+    status 2 as for any other option that cannot work.
+    """
 
 
 def feature_map_shapes(height: int, width: int, *, backbone: str,
@@ -207,13 +212,13 @@ def estimate_peak_bytes(
     height: int,
     width: int,
     *,
-    style_shapes: Sequence[tuple[int, int]],
-    content_layers: Sequence[str],
-    style_layers: Sequence[str],
-    backbone: str,
-    optimizer: str,
-    lbfgs_history: int,
-    precision: str,
+    style_shapes: Sequence[tuple[int, int]] = (),
+    content_layers: Sequence[str] | None = None,
+    style_layers: Sequence[str] | None = None,
+    backbone: str | None = None,
+    optimizer: str | None = None,
+    lbfgs_history: int | None = None,
+    precision: str | None = None,
     loaded_shapes: Sequence[tuple[int, int]] = (),
 ) -> int:
     """The most memory (bytes of RAM) a run is expected to hold at once.
@@ -224,73 +229,52 @@ def estimate_peak_bytes(
         The image being optimised at the run's final (largest) scale.
     style_shapes : list of (height, width)
         Each style image (and ``coarse_style``) as the network sees it at that scale.
-    content_layers, style_layers : list of str
-        The layers the losses use (the network is cut after the deepest one).
-    backbone : "vgg16" or "vgg19"
-    optimizer : "lbfgs" or "adam"
-    lbfgs_history : int
-        L-BFGS's number of remembered pairs (ignored for Adam).
-    precision : "float32", "mixed_float16", "mixed_bfloat16" or "auto"
+    content_layers, style_layers, backbone, optimizer, lbfgs_history, precision
+        As :func:`nstlab.stylize` takes them; ``None`` means its default
+        (:mod:`nstlab.options`).
     loaded_shapes : list of (height, width)
         The images as loaded, before resizing, kept for the whole run.
 
     The model and its measured constants are described in the module docstring.
     """
-    layers = list(content_layers) + list(style_layers)
+    defaults = options.StylizeOptions()
+    content_layers = list(content_layers or options.DEFAULT_CONTENT_LAYERS)
+    style_layers = list(style_layers or options.DEFAULT_STYLE_LAYERS)
+    backbone = backbone or defaults.backbone
+    layers = content_layers + style_layers
     deepest = deepest_layer(layers, backbone)
-    network = dict(backbone=backbone, layers=layers, precision=precision)
+    network = dict(backbone=backbone, layers=layers, precision=precision or defaults.precision)
     shapes = feature_map_shapes(height, width, backbone=backbone, deepest=deepest)
     targets = (sum(h * w * channels for name, h, w, channels in shapes if name in content_layers)
                + sum(channels * channels for name, _, _, channels in shapes
                      if name in style_layers)) * FLOAT32
     targets_pass = max(pass_bytes(h, w, gradient=False, **network)
                        for h, w in [(height, width), *style_shapes])
-    step = (optimizer_bytes(height, width, optimizer=optimizer, lbfgs_history=lbfgs_history)
+    step = (optimizer_bytes(height, width, optimizer=optimizer or defaults.optimizer,
+                            lbfgs_history=lbfgs_history or defaults.lbfgs_history)
             + pass_bytes(height, width, gradient=True, **network))
     sized = (weight_bytes(backbone, deepest) + sum(h * w for h, w in loaded_shapes) * PIXEL_BYTES
              + targets + max(targets_pass, step))
     return int(RUNTIME_BYTES + ALLOCATOR_MARGIN * sized)
 
 
-def run_shapes(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]],
-               size: int | None, style_scale: float = 1.0):
-    """The content's and styles' ``(height, width)`` at a run's final scale.
-
-    As :func:`nstlab.stylize` resizes them: the content's longest side becomes ``size``
-    (``None`` keeps it), each style's ``size * style_scale``, aspect ratios kept.
-    Returns ``((height, width), [(height, width), ...])``.
-    """
-    size = max(content_shape) if size is None else size
-    style_size = max(1, round(size * style_scale))
-    return (fit_within(*content_shape, size),
-            [fit_within(*shape, style_size) for shape in style_shapes])
-
-
-def estimate_run_bytes(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]],
-                       *, size: int | None, style_scale: float = 1.0, **options) -> int:
-    """:func:`estimate_peak_bytes` of a run from its images' shapes as loaded.
-
-    ``content_shape`` and ``style_shapes`` are ``(height, width)`` before any resizing;
-    ``size`` and ``style_scale`` as :func:`nstlab.stylize` takes them; ``options`` are
-    the network and optimiser options of :func:`estimate_peak_bytes`.
-    """
-    (height, width), resized = run_shapes(content_shape, style_shapes, size, style_scale)
-    return estimate_peak_bytes(height, width, style_shapes=resized,
-                               loaded_shapes=[content_shape, *style_shapes], **options)
-
-
 def largest_fitting_size(budget: int, content_shape: tuple[int, int],
-                         style_shapes: Sequence[tuple[int, int]], *, style_scale: float = 1.0,
-                         limit: int = 1 << 20, **options) -> int:
-    """The largest ``size`` (longest side, pixels) whose estimate is within ``budget`` bytes.
+                         style_shapes: Sequence[tuple[int, int]] = (), *, limit: int = 1 << 20,
+                         **run) -> int:
+    """The largest size (longest side, pixels) whose estimate is within ``budget`` bytes.
 
-    0 when not even a 1 px run fits. ``options`` as for :func:`estimate_run_bytes`; the
-    search stops at ``limit`` pixels. The estimate grows with the size, so this is a
-    binary search.
+    ``content_shape`` and ``style_shapes`` are the images at the size asked for; at other
+    sizes they are scaled alike, keeping their aspect ratios. ``run`` holds the other
+    arguments of :func:`estimate_peak_bytes`. 0 when not even a 1 px run fits; the search
+    stops at ``limit`` pixels. The estimate grows with the size, so this is a binary search.
     """
+    asked = max(content_shape)
+
     def fits(size: int) -> bool:
-        return estimate_run_bytes(content_shape, style_shapes, size=size,
-                                  style_scale=style_scale, **options) <= budget
+        styles = [fit_within(*shape, max(1, round(max(shape) * size / asked)))
+                  for shape in style_shapes]
+        return estimate_peak_bytes(*fit_within(*content_shape, size), style_shapes=styles,
+                                   **run) <= budget
 
     low, high = 0, limit  # fits(low) holds (or low == 0); the answer is in [low, high]
     while low < high:
@@ -457,48 +441,46 @@ def skip_requested() -> bool:
     return os.environ.get(SKIP_ENV_VAR, "").strip() not in ("", "0")
 
 
-def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]], *,
-               size: int | None, style_scale: float = 1.0, available: int | None = None,
-               **options) -> int:
+def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
+               *, available: int | None = None, size_name: str = "size", **run) -> int:
     """Refuse a run that would not fit in memory; return its estimate (bytes) otherwise.
 
     Parameters
     ----------
     content_shape, style_shapes : (height, width)
-        The images as loaded, before resizing (styles include ``coarse_style``).
-    size, style_scale
-        As :func:`nstlab.stylize` takes them.
+        The content and each style image (and ``coarse_style``) at the run's final size.
     available : int, optional
         The memory the run may use; default :func:`available_bytes`. When it cannot be
         told, nothing is refused.
-    **options
+    size_name : str
+        How the message names the size option (``"--size"`` on the command line).
+    **run
         ``content_layers``, ``style_layers``, ``backbone``, ``optimizer``,
-        ``lbfgs_history``, ``precision``: see :func:`estimate_peak_bytes`.
+        ``lbfgs_history``, ``precision`` and ``loaded_shapes``, as
+        :func:`estimate_peak_bytes` takes them.
 
     Raises
     ------
     MemoryBudgetError
-        A ``ValueError`` whose one-line message names the estimate, the memory available
-        and the largest size that fits, unless :data:`SKIP_ENV_VAR` is set.
+        An :class:`~nstlab.options.OptionError` whose one-line message names the estimate,
+        the memory available and the largest size that fits, unless :data:`SKIP_ENV_VAR`
+        is set.
     """
-    needed = estimate_run_bytes(content_shape, style_shapes, size=size, style_scale=style_scale,
-                                **options)
+    needed = estimate_peak_bytes(*content_shape, style_shapes=style_shapes, **run)
     available = available_bytes() if available is None else available
     if available is None or needed <= available or skip_requested():
         return needed
-    largest = largest_fitting_size(available, content_shape, style_shapes,
-                                   style_scale=style_scale, **options)
-    size = max(content_shape) if size is None else size
-    advice = (f"the largest size that fits is {largest} px" if largest else
+    largest = largest_fitting_size(available, content_shape, style_shapes, **run)
+    advice = (f"the largest {size_name} that fits is {largest}" if largest else
               "not even the smallest size fits; close other programs")
     raise MemoryBudgetError(
-        f"a {size} px run needs about {format_bytes(needed)} of memory but "
+        f"a {max(content_shape)} px run needs about {format_bytes(needed)} of memory but "
         f"{format_bytes(available)} is available; {advice}; set {SKIP_ENV_VAR}=1 to try anyway")
 
 
 __all__ = [
     "ALLOCATOR_MARGIN", "RUNTIME_BYTES", "SKIP_ENV_VAR", "MemoryBudgetError",
     "available_bytes", "check_fits", "estimate_peak_bytes",
-    "estimate_run_bytes", "feature_map_shapes", "format_bytes", "largest_fitting_size",
-    "optimizer_bytes", "pass_bytes", "run_shapes", "skip_requested", "weight_bytes",
+    "feature_map_shapes", "format_bytes", "largest_fitting_size",
+    "optimizer_bytes", "pass_bytes", "skip_requested", "weight_bytes",
 ]

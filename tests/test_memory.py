@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nstlab import memory
+from nstlab import data, memory, options
+from nstlab.images import fit_within
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -19,8 +20,14 @@ RUN = dict(content_layers=["block4_conv2"], style_layers=STYLE_LAYERS, backbone=
 PHOTO, PAINTING = (600, 512), (640, 1024)  # (height, width) of Grace Hopper and Starry Night
 
 
-def estimate(size, **changes):
-    return memory.estimate_run_bytes(PHOTO, [PAINTING], size=size, **{**RUN, **changes})
+def shapes_at(size, style_scale=1.0):
+    """The photo and the painting as a run of ``size`` px resizes them."""
+    return fit_within(*PHOTO, size), [fit_within(*PAINTING, round(size * style_scale))]
+
+
+def estimate(size, style_scale=1.0, **changes):
+    content, styles = shapes_at(size, style_scale)
+    return memory.estimate_peak_bytes(*content, style_shapes=styles, **{**RUN, **changes})
 
 
 # ------------------------------------------------------------------------ the arithmetic
@@ -76,7 +83,7 @@ def test_the_estimate_grows_with_the_size():
 
 
 def test_each_history_pair_costs_two_images():
-    height, width = memory.run_shapes(PHOTO, [], 512)[0]
+    height, width = fit_within(*PHOTO, 512)
     extra = estimate(512, lbfgs_history=11) - estimate(512, lbfgs_history=10)
     assert extra == pytest.approx(memory.ALLOCATOR_MARGIN * 2 * height * width * 12, abs=2)
 
@@ -105,18 +112,25 @@ def test_a_large_style_scale_makes_the_targets_pass_the_peak():
     assert estimate(512, style_scale=4) > estimate(512, style_scale=3) > estimate(512)
 
 
-def test_run_shapes_resize_like_stylize():
-    content, styles = memory.run_shapes(PHOTO, [PAINTING, (100, 100)], 256, style_scale=0.5)
-    assert content == (256, 218)
-    assert styles == [(80, 128), (128, 128)]
-    assert memory.run_shapes(PHOTO, [], None)[0] == PHOTO  # size None keeps the content's
+def test_none_means_stylizes_defaults():
+    defaults = options.StylizeOptions()
+    assert memory.estimate_peak_bytes(300, 200) == memory.estimate_peak_bytes(
+        300, 200, content_layers=options.DEFAULT_CONTENT_LAYERS,
+        style_layers=options.DEFAULT_STYLE_LAYERS, backbone=defaults.backbone,
+        optimizer=defaults.optimizer, lbfgs_history=defaults.lbfgs_history,
+        precision=defaults.precision)
+
+
+def test_the_images_as_loaded_are_counted():
+    loaded = estimate(256, loaded_shapes=[(3000, 4000)]) - estimate(256)
+    assert loaded == pytest.approx(memory.ALLOCATOR_MARGIN * 3000 * 4000 * 12, abs=2)
 
 
 def test_largest_fitting_size_is_the_edge_of_the_budget():
     budget = 6 * 2**30
-    largest = memory.largest_fitting_size(budget, PHOTO, [PAINTING], **RUN)
+    largest = memory.largest_fitting_size(budget, *shapes_at(100_000), **RUN)
     assert estimate(largest) <= budget < estimate(largest + 1)
-    assert memory.largest_fitting_size(memory.RUNTIME_BYTES, PHOTO, [PAINTING], **RUN) == 0
+    assert memory.largest_fitting_size(memory.RUNTIME_BYTES, *shapes_at(512), **RUN) == 0
 
 
 def test_format_bytes():
@@ -129,18 +143,23 @@ def test_format_bytes():
 # ------------------------------------------------------------------------------ the check
 
 
+def check(size, available, **changes):
+    content, styles = shapes_at(size)
+    return memory.check_fits(content, styles, available=available, **{**RUN, **changes})
+
+
 def test_check_refuses_a_huge_run_in_one_line(monkeypatch):
     monkeypatch.delenv(memory.SKIP_ENV_VAR, raising=False)
     available = int(21.7 * 2**30)
     with pytest.raises(memory.MemoryBudgetError) as caught:
-        memory.check_fits(PHOTO, [PAINTING], size=100_000, available=available, **RUN)
+        check(100_000, available, size_name="--size")
     message = str(caught.value)
-    largest = memory.largest_fitting_size(available, PHOTO, [PAINTING], **RUN)
-    assert isinstance(caught.value, ValueError)
+    largest = memory.largest_fitting_size(available, *shapes_at(100_000), **RUN)
+    assert isinstance(caught.value, options.OptionError)  # the command's exit status 2
     assert "\n" not in message
     assert message == (
         f"a 100000 px run needs about {memory.format_bytes(estimate(100_000))} of memory but "
-        f"21.7 GiB is available; the largest size that fits is {largest} px; "
+        f"21.7 GiB is available; the largest --size that fits is {largest}; "
         "set NSTLAB_SKIP_MEMORY_CHECK=1 to try anyway")
     assert 1000 < largest < 100_000
 
@@ -148,11 +167,11 @@ def test_check_refuses_a_huge_run_in_one_line(monkeypatch):
 def test_check_says_when_nothing_fits(monkeypatch):
     monkeypatch.delenv(memory.SKIP_ENV_VAR, raising=False)
     with pytest.raises(memory.MemoryBudgetError, match="not even the smallest size fits"):
-        memory.check_fits(PHOTO, [PAINTING], size=256, available=2**20, **RUN)
+        check(256, 2**20)
 
 
 def test_check_returns_the_estimate_when_it_fits():
-    assert memory.check_fits(PHOTO, [PAINTING], size=512, available=2**40, **RUN) == estimate(512)
+    assert check(512, 2**40) == estimate(512)
 
 
 @pytest.mark.parametrize("value, skipped", [("1", True), ("yes", True), ("0", False),
@@ -161,27 +180,51 @@ def test_the_environment_variable_skips_the_check(monkeypatch, value, skipped):
     monkeypatch.setenv(memory.SKIP_ENV_VAR, value)
     assert memory.skip_requested() is skipped
     if skipped:
-        assert memory.check_fits(PHOTO, [PAINTING], size=100_000, available=2**30, **RUN) == (
-            estimate(100_000))
+        assert check(100_000, 2**30) == estimate(100_000)
     else:
         with pytest.raises(memory.MemoryBudgetError):
-            memory.check_fits(PHOTO, [PAINTING], size=100_000, available=2**30, **RUN)
+            check(100_000, 2**30)
 
 
 def test_unknown_free_memory_refuses_nothing(monkeypatch):
     monkeypatch.delenv(memory.SKIP_ENV_VAR, raising=False)
     monkeypatch.setattr(memory, "available_bytes", lambda: None)
-    assert memory.check_fits(PHOTO, [PAINTING], size=100_000, **RUN) == estimate(100_000)
+    assert check(100_000, None) == estimate(100_000)
+
+
+def test_validate_refuses_what_does_not_fit(monkeypatch):
+    """The options' one check calls this one, for stylize() and the command alike."""
+    monkeypatch.delenv(memory.SKIP_ENV_VAR, raising=False)
+    photo, painting = data.photo_path(), data.painting_path("starry_night")
+    with pytest.raises(memory.MemoryBudgetError, match="^a 100000 px run needs about"):
+        options.StylizeOptions(size=100_000).validate(photo, [painting])
+    options.StylizeOptions(size=100_000, memory_check=False).validate(photo, [painting])
+    monkeypatch.setenv(memory.SKIP_ENV_VAR, "1")
+    options.StylizeOptions(size=100_000).validate(photo, [painting])
+
+
+def test_the_command_refuses_at_once_with_exit_status_2(tmp_path):
+    """The issue's case: this used to starve the machine until the kernel killed it."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key != memory.SKIP_ENV_VAR}
+    environment["PYTHONPATH"] = os.pathsep.join(sys.path)
+    command = [sys.executable, "-m", "nstlab", "stylize", str(data.photo_path()),
+               str(data.painting_path("starry_night")), "-o", str(tmp_path / "out.png"),
+               "--size", "100000", "--steps", "1"]
+    finished = subprocess.run(command, capture_output=True, text=True, env=environment,
+                              timeout=120)
+    assert finished.returncode == 2, finished.stderr
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a 100000 px run needs about" in lines[0], lines
+    assert "the largest --size that fits is" in lines[0]
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_the_module_does_not_start_tensorflow():
     code = "\n".join([
         "import sys",
         "from nstlab import memory",
-        "memory.check_fits((600, 512), [(640, 1024)], size=512, available=2**40,",
-        "                  content_layers=['block4_conv2'], style_layers=['block1_conv1'],",
-        "                  backbone='vgg16', optimizer='lbfgs', lbfgs_history=10,",
-        "                  precision='auto')",
+        "memory.check_fits((512, 437), [(320, 512)], available=2**40, precision='auto')",
         "memory.available_bytes()",
         "assert 'tensorflow' not in sys.modules, 'nstlab.memory started TensorFlow'",
     ])
