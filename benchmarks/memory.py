@@ -33,7 +33,7 @@ def child_stylize(size: int, precision: str, optimizer: str, steps: int,
                   style_scale: float = 1.0) -> dict:
     """One real run in this process: its shapes, its peak RSS and nstlab.memory's estimate."""
     import nstlab
-    from nstlab import data, images, memory
+    from nstlab import data, images, memory, options
 
     content, style = data.photo_path(), data.painting_path("starry_night")
     result = nstlab.stylize(content, style, size=size, steps=steps, optimizer=optimizer,
@@ -43,8 +43,9 @@ def child_stylize(size: int, precision: str, optimizer: str, steps: int,
     height, width = result.image.shape[:2]
     style_shape = images.fit_within(*images.image_shape(style), round(size * style_scale))
     estimate = memory.estimate_peak_bytes(
-        height, width, style_shapes=[style_shape], optimizer=optimizer, lbfgs_history=steps,
-        precision=result.settings["precision"],
+        height, width, style_shapes=[style_shape], content_layers=options.DEFAULT_CONTENT_LAYERS,
+        style_layers=options.DEFAULT_STYLE_LAYERS, backbone="vgg16", optimizer=optimizer,
+        lbfgs_history=steps, precision=result.settings["precision"],
         loaded_shapes=[images.image_shape(content), images.image_shape(style)])
     return {"size": size, "height": height, "width": width, "style_scale": style_scale,
             "precision": result.settings["precision"], "optimizer": optimizer, "steps": steps,

@@ -6,9 +6,12 @@ system kills it, possibly after slowing every other program down. So the command
 network's layers, compare it with what the machine has free, and refuse at once, with the
 largest size that would fit, when it is too much.
 
->>> from nstlab import memory
->>> # A 1024 px run from a 4:3 photo, Starry Night as the style, stylize's other defaults:
->>> need = memory.estimate_peak_bytes(768, 1024, style_shapes=[(640, 1024)])
+>>> from nstlab import memory, options
+>>> # A 1024 px run from a 4:3 photo with Starry Night as the style, stylize's defaults:
+>>> need = memory.estimate_peak_bytes(
+...     768, 1024, style_shapes=[(640, 1024)], content_layers=options.DEFAULT_CONTENT_LAYERS,
+...     style_layers=options.DEFAULT_STYLE_LAYERS, backbone="vgg16", optimizer="lbfgs",
+...     lbfgs_history=options.LBFGS_HISTORY, precision="auto")
 >>> memory.format_bytes(need), memory.format_bytes(memory.available_bytes())  # doctest: +SKIP
 ('4.4 GiB', '21.7 GiB')
 
@@ -69,7 +72,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from nstlab import backbones, hardware, options
+from nstlab import backbones, hardware
 from nstlab.images import fit_within
 
 #: Setting this environment variable to anything but ``""`` or ``"0"`` skips :func:`check_fits`.
@@ -98,12 +101,8 @@ ALLOCATOR_MARGIN = 1.15
 OPTIMIZER_WORK_BUFFERS = {"lbfgs": 12, "adam": 8}
 
 
-class MemoryBudgetError(options.OptionError):
-    """A run that needs more memory than the machine has free; the message says how much.
-
-    An :class:`~nstlab.options.OptionError`, so a ``ValueError``: the command exits with
-    status 2 as for any other option that cannot work.
-    """
+class MemoryBudgetError(ValueError):
+    """A run that needs more memory than the machine has free; the message says how much."""
 
 
 def feature_map_shapes(height: int, width: int, *, backbone: str,
@@ -213,11 +212,11 @@ def estimate_peak_bytes(
     width: int,
     *,
     style_shapes: Sequence[tuple[int, int]] = (),
-    content_layers: Sequence[str] | None = None,
-    style_layers: Sequence[str] | None = None,
-    backbone: str | None = None,
-    optimizer: str | None = None,
-    lbfgs_history: int | None = None,
+    content_layers: Sequence[str],
+    style_layers: Sequence[str],
+    backbone: str,
+    optimizer: str,
+    lbfgs_history: int,
     precision: str | None = None,
     loaded_shapes: Sequence[tuple[int, int]] = (),
 ) -> int:
@@ -229,29 +228,26 @@ def estimate_peak_bytes(
         The image being optimised at the run's final (largest) scale.
     style_shapes : list of (height, width)
         Each style image (and ``coarse_style``) as the network sees it at that scale.
-    content_layers, style_layers, backbone, optimizer, lbfgs_history, precision
-        As :func:`nstlab.stylize` takes them; ``None`` means its default
-        (:mod:`nstlab.options`).
+    content_layers, style_layers, backbone, optimizer, lbfgs_history
+        As :func:`nstlab.stylize` takes them (its defaults are in :mod:`nstlab.options`).
+    precision : "float32", "mixed_float16", "mixed_bfloat16", "auto" or None
+        ``None`` when not known: float32 is assumed, which needs the most.
     loaded_shapes : list of (height, width)
         The images as loaded, before resizing, kept for the whole run.
 
     The model and its measured constants are described in the module docstring.
     """
-    defaults = options.StylizeOptions()
-    content_layers = list(content_layers or options.DEFAULT_CONTENT_LAYERS)
-    style_layers = list(style_layers or options.DEFAULT_STYLE_LAYERS)
-    backbone = backbone or defaults.backbone
+    content_layers, style_layers = list(content_layers), list(style_layers)
     layers = content_layers + style_layers
     deepest = deepest_layer(layers, backbone)
-    network = dict(backbone=backbone, layers=layers, precision=precision or defaults.precision)
+    network = dict(backbone=backbone, layers=layers, precision=precision or "float32")
     shapes = feature_map_shapes(height, width, backbone=backbone, deepest=deepest)
     targets = (sum(h * w * channels for name, h, w, channels in shapes if name in content_layers)
                + sum(channels * channels for name, _, _, channels in shapes
                      if name in style_layers)) * FLOAT32
     targets_pass = max(pass_bytes(h, w, gradient=False, **network)
                        for h, w in [(height, width), *style_shapes])
-    step = (optimizer_bytes(height, width, optimizer=optimizer or defaults.optimizer,
-                            lbfgs_history=lbfgs_history or defaults.lbfgs_history)
+    step = (optimizer_bytes(height, width, optimizer=optimizer, lbfgs_history=lbfgs_history)
             + pass_bytes(height, width, gradient=True, **network))
     sized = (weight_bytes(backbone, deepest) + sum(h * w for h, w in loaded_shapes) * PIXEL_BYTES
              + targets + max(targets_pass, step))
@@ -456,15 +452,14 @@ def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int,
         How the message names the size option (``"--size"`` on the command line).
     **run
         ``content_layers``, ``style_layers``, ``backbone``, ``optimizer``,
-        ``lbfgs_history``, ``precision`` and ``loaded_shapes``, as
+        ``lbfgs_history``, and optionally ``precision`` and ``loaded_shapes``, as
         :func:`estimate_peak_bytes` takes them.
 
     Raises
     ------
     MemoryBudgetError
-        An :class:`~nstlab.options.OptionError` whose one-line message names the estimate,
-        the memory available and the largest size that fits, unless :data:`SKIP_ENV_VAR`
-        is set.
+        A ``ValueError`` whose one-line message names the estimate, the memory available
+        and the largest size that fits, unless :data:`SKIP_ENV_VAR` is set.
     """
     needed = estimate_peak_bytes(*content_shape, style_shapes=style_shapes, **run)
     available = available_bytes() if available is None else available
