@@ -46,9 +46,8 @@ _EXPORTS = {
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
     "explorer", "features", "files", "generated", "grade", "hardware", "history", "images",
-    "lbfgs", "live", "losses", "native_logs", "notebook", "optimize", "options", "reconstruct",
-    "sandbox",
-    "tradeoff", "transfer", "viz",
+    "lbfgs", "live", "losses", "memory", "native_logs", "notebook", "optimize", "options",
+    "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)
