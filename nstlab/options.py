@@ -295,10 +295,16 @@ class StylizeOptions:
         if self.memory_check:
             from nstlab import memory
 
-            memory.check_fits(images.fit_within(*shape, size), style_shapes=style_shapes,
-                              backbone=self.backbone, content_layers=self.content_layers,
-                              style_layers=self.style_layers, optimizer=self.optimizer,
-                              lbfgs_history=self.lbfgs_history, size_name=name("size"))
+            try:
+                memory.check_fits(
+                    images.fit_within(*shape, size), style_shapes=style_shapes,
+                    loaded_shapes=[shape, *(s for s in painted if s is not None)],
+                    backbone=self.backbone, content_layers=self.content_layers,
+                    style_layers=self.style_layers, optimizer=self.optimizer,
+                    lbfgs_history=self.lbfgs_history, precision=self.precision,
+                    size_name=name("size"))
+            except memory.MemoryBudgetError as error:
+                raise OptionError(str(error)) from None
 
     def scale_sizes(self, size: int) -> list[int]:
         """The sizes (longest side) this run goes through, ending at ``size``."""
