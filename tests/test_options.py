@@ -318,3 +318,26 @@ def test_init_given_as_an_array(photo_64, starry_64):
     result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, init=start, progress=False,
                             precision="float32")
     assert result.settings["init"] == "<image>"
+
+
+def test_a_run_too_large_for_memory_exits_2_at_once(pair, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("NSTLAB_SKIP_MEMORY_CHECK", raising=False)
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "100000"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "needs about" in err and "is available" in err and "largest --size that fits" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("damaged", ["optimizer.npz", "image.npy", "checkpoint.json"])
+def test_a_damaged_checkpoint_is_one_line_and_exit_2(pair, tmp_path, capsys, damaged):
+    folder = tmp_path / "run"
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "a.png"), "--size", "32",
+                 "--steps", "2", "--optimizer", "adam", "--checkpoint", str(folder),
+                 "--checkpoint-every", "1", "--quiet"]) == 0
+    data = (folder / damaged).read_bytes()
+    (folder / damaged).write_bytes(data[: len(data) // 2])  # truncated
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "b.png"), "--size", "32",
+                 "--steps", "4", "--optimizer", "adam", "--resume", str(folder), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and damaged in err and "Traceback" not in err
