@@ -85,7 +85,6 @@ class Spec:
     metavar: str | None = None
     recorded: bool = True  # part of Result.settings (run controls such as resume are not)
     nullable: bool = False  # None is accepted too (always, when the default is None)
-    command: bool = True  # offered by the command line
 
 
 def option(default, help: str, kind: str, **spec) -> Any:
@@ -245,11 +244,11 @@ class StylizeOptions:
         check_count(self.content_layer_weights, len(content_layers), "weights",
                     f"{len(content_layers)} content layers", name("content_layer_weights"))
         check_count(self.style_layer_weights, len(style_layers), "weights",
-                     f"{len(style_layers)} style layers", name("style_layer_weights"))
+                    f"{len(style_layers)} style layers", name("style_layer_weights"))
         if styles:
             what = f"{len(styles)} style images"
             check_count(self.style_blend_weights, len(styles), "weights", what,
-                         name("style_blend_weights"))
+                        name("style_blend_weights"))
             check_count(self.style_masks, len(styles), "masks", what, name("style_masks"))
         if self.coarse_layers is not None:
             if self.coarse_style is None:
@@ -571,7 +570,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, defaults: dict | None = No
     groups = {}
     for f in fields(StylizeOptions):
         spec = _spec(f)
-        if not spec.command or f.name in exclude:
+        if f.name in exclude:
             continue
         group_name = "run controls" if not spec.recorded else "options"
         group = groups.get(group_name) or groups.setdefault(
