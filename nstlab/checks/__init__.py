@@ -19,20 +19,24 @@ autograder, where a check cell must fail to score 0. ``nstlab grade`` reads each
 from a log the checks write (:func:`nstlab.grade.record_check`), not from what they print.
 """
 
+from nstlab.checks import capstone as _capstone
 from nstlab.checks import layers as _layers
 from nstlab.checks import optimization as _optimization
 from nstlab.checks import representations as _representations
 from nstlab.checks._base import (
     CheckFailed,
+    NotDoneYet,
     Solver,
     WriteItYourself,
     exercise_check,
     expect,
     forbidding,
 )
+from nstlab.checks.capstone import *  # noqa: F403
 from nstlab.checks.layers import *  # noqa: F403
 from nstlab.checks.optimization import *  # noqa: F403
 from nstlab.checks.representations import *  # noqa: F403
 
-__all__ = ["CheckFailed", "Solver", "WriteItYourself", "exercise_check", "expect", "forbidding",
-           *_layers.__all__, *_optimization.__all__, *_representations.__all__]
+__all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
+           "forbidding", *_capstone.__all__, *_layers.__all__, *_optimization.__all__,
+           *_representations.__all__]
