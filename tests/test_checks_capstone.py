@@ -143,3 +143,17 @@ def test_a_loop_with_other_weights_says_the_loss_differs(reference, strict):
     exec(reference_source("my_stylize").replace(body, f"{body}    {change}\n"), namespace)
     with pytest.raises(CheckFailed, match="do not add up to the same loss"):
         nstlab.checks.check_my_style_transfer(namespace["my_stylize"])
+
+
+def test_a_piece_in_numpy_is_named_when_the_gradient_is_lost(reference, strict, monkeypatch):
+    """Notebook 02's answer: right values, but the tape cannot see through NumPy."""
+    def content_loss(features, target):
+        difference = np.asarray(features, np.float64) - np.asarray(target, np.float64)
+        return np.mean(difference**2)
+
+    monkeypatch.setitem(reference, "content_loss", content_loss)
+    pieces = [content_loss if piece.__name__ == "content_loss" else piece
+              for piece in reference["pieces"]]
+    assert capstone.cuts_the_gradient(pieces) == ["content_loss"]
+    with pytest.raises(CheckFailed, match="cannot follow the pixels through content_loss"):
+        nstlab.checks.check_my_style_transfer(reference["my_stylize"], pieces)

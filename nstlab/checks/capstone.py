@@ -129,6 +129,52 @@ def unfinished(pieces) -> list[str]:
     return left
 
 
+def cuts_the_gradient(pieces) -> list[str]:
+    """The names of the pieces through which ``tf.GradientTape`` cannot follow.
+
+    A piece that computes with NumPy (``np.asarray``, ``np.mean``, ``float(...)``) returns
+    numbers the tape did not record: the gradient of the loss with respect to the pixels is
+    then ``None``. Each differentiable piece is called on a small ``tf.Variable``; pieces
+    that raise are left to their own checks.
+    """
+    import tensorflow as tf
+
+    def parts(x):
+        total = tf.reduce_sum(x)
+        return {"content/block4_conv2": total, "style/block1_conv1": total, "tv": total}
+
+    calls = {
+        "preprocess": lambda piece, x: piece(x),
+        "gram_matrix": lambda piece, x: piece(x[0]),
+        "content_loss": lambda piece, x: piece(x, tf.zeros_like(x)),
+        "style_loss": lambda piece, x: piece(x, tf.eye(3)),
+        "total_variation": lambda piece, x: piece(x[0]),
+        "total_loss": lambda piece, x: piece(parts(x), capstone_weights()),
+    }
+    x = tf.Variable(np.random.default_rng(0).uniform(size=(1, 4, 5, 3)).astype(np.float32))
+    cut = []
+    for piece in pieces:
+        call = calls.get(getattr(piece, "__name__", ""))
+        if call is None:
+            continue
+        try:
+            with tf.GradientTape() as tape:
+                value = tf.reduce_sum(tf.cast(call(piece, x), tf.float32))
+        except Exception:  # noqa: S112 -- its own check says what is wrong
+            continue
+        if tape.gradient(value, x) is None:
+            cut.append(piece.__name__)
+    return cut
+
+
+def _no_gradient_through(pieces) -> None:
+    """Fail with the pieces that cut the gradient off, if there are any."""
+    cut = cuts_the_gradient(pieces)
+    expect(not cut, f"tf.GradientTape cannot follow the pixels through {', '.join(cut)}: it "
+                    "computes with NumPy (np.asarray, np.mean, float(...)), so the gradient is "
+                    "None. Rewrite it with tf. operations")
+
+
 # --------------------------------------------------------------------------- the feature model
 
 
@@ -212,7 +258,9 @@ def check_my_style_transfer(my_stylize, pieces=()):
       steps from the same start).
 
     ``pieces`` are your functions that ``my_stylize`` uses; while any still raises
-    ``NotImplementedError`` the check says "not done yet" and names them.
+    ``NotImplementedError`` the check says "not done yet" and names them, and it names any
+    piece that computes with NumPy, which ``tf.GradientTape`` cannot follow
+    (:func:`cuts_the_gradient`).
     """
     from nstlab.options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
 
@@ -228,6 +276,10 @@ def check_my_style_transfer(my_stylize, pieces=()):
         if _raised_by(error) not in left:  # my_stylize itself, or a piece not passed in
             left.append(_raised_by(error))
         raise NotDoneYet(f"still to write: {', '.join(left)}") from None
+    except Exception:
+        _no_gradient_through(pieces)  # the likeliest cause, with a clearer message
+        raise
+    _no_gradient_through(pieces)  # a loop may run, and even improve, without some gradients
     expect(isinstance(result, tuple | list) and len(result) == 2,
            "my_stylize should return two things: (image, losses)")
     image, losses = result
