@@ -318,5 +318,5 @@ def check_my_style_transfer(my_stylize, pieces=()):
            f"after {steps} steps the package's loss of your image is {yours:.6g}, of its own "
            f"Adam run {package:.6g} ({ratio:.1%}; needs within {CAPSTONE_TOLERANCE:.0%}). "
            "Start from the content image and take plain Adam steps with train_step")
-    print(f"  after {steps} steps: the package's loss of your image is {ratio:.2%} of its own "
+    print(f"  after {steps} steps: the package's loss of your image is {ratio:.3%} of its own "
           f"run's ({yours:.5g} vs {package:.5g})")
