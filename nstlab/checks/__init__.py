@@ -5,7 +5,8 @@ Each exercise cell is followed by a check cell such as
 
 * prints a green tick when your answer is right;
 * prints "not done yet" when the function still raises ``NotImplementedError``
-  (so *Run All* on a fresh exercise notebook goes to the end);
+  (so *Run All* on a fresh exercise notebook goes to the end); the capstone's check, whose
+  answer is built from several functions, names the ones still to write (:class:`NotDoneYet`);
 * says what is wrong (shape, values, a hint) when the answer is not right yet;
 * says "write this one yourself" when the answer calls the function the exercise asks you
   to build (``nstlab.gram_matrix`` in the Gram matrix exercise, ``tf.image.total_variation``
