@@ -9,7 +9,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nstlab.exercises import BEGIN, count_exercises, make_student_copies, mark_for_nbgrader
+from nstlab.exercises import (
+    BEGIN,
+    count_exercises,
+    find_exercises,
+    make_student_copies,
+    mark_for_nbgrader,
+)
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -88,8 +94,7 @@ def test_student_copy_runs_to_the_end(path, student_dir):
                             resources={"metadata": {"path": str(path.parent)}})
     assert os.environ.get("NSTLAB_QUICK") == "1"
     client.execute()
-    outputs = "".join(
-        output.get("text", "") for cell in student.cells if cell.cell_type == "code"
-        for output in cell.outputs)
-    if count_exercises(nbformat.read(path, as_version=4)):
-        assert "not done yet" in outputs
+    for exercise in find_exercises(nbformat.read(path, as_version=4)):
+        check_cell = student.cells[exercise.check_cell]  # student copies keep every cell
+        printed = "".join(output.get("text", "") for output in check_cell.outputs)
+        assert "not done yet" in printed, f"{path.name}: {exercise.check} printed {printed!r}"

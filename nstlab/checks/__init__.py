@@ -5,7 +5,8 @@ Each exercise cell is followed by a check cell such as
 
 * prints a green tick when your answer is right;
 * prints "not done yet" when the function still raises ``NotImplementedError``
-  (so *Run All* on a fresh exercise notebook goes to the end);
+  (so *Run All* on a fresh exercise notebook goes to the end); the capstone's check, whose
+  answer is built from several functions, names the ones still to write (:class:`NotDoneYet`);
 * says what is wrong (shape, values, a hint) when the answer is not right yet;
 * says "write this one yourself" when the answer calls the function the exercise asks you
   to build (``nstlab.gram_matrix`` in the Gram matrix exercise, ``tf.image.total_variation``
@@ -19,20 +20,24 @@ autograder, where a check cell must fail to score 0. ``nstlab grade`` reads each
 from a log the checks write (:func:`nstlab.grade.record_check`), not from what they print.
 """
 
+from nstlab.checks import capstone as _capstone
 from nstlab.checks import layers as _layers
 from nstlab.checks import optimization as _optimization
 from nstlab.checks import representations as _representations
 from nstlab.checks._base import (
     CheckFailed,
+    NotDoneYet,
     Solver,
     WriteItYourself,
     exercise_check,
     expect,
     forbidding,
 )
+from nstlab.checks.capstone import *  # noqa: F403
 from nstlab.checks.layers import *  # noqa: F403
 from nstlab.checks.optimization import *  # noqa: F403
 from nstlab.checks.representations import *  # noqa: F403
 
-__all__ = ["CheckFailed", "Solver", "WriteItYourself", "exercise_check", "expect", "forbidding",
-           *_layers.__all__, *_optimization.__all__, *_representations.__all__]
+__all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
+           "forbidding", *_capstone.__all__, *_layers.__all__, *_optimization.__all__,
+           *_representations.__all__]

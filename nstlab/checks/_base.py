@@ -57,6 +57,14 @@ class WriteItYourself(CheckFailed):
     """The answer called a function that solves the exercise for it."""
 
 
+class NotDoneYet(NotImplementedError):
+    """An exercise built from several functions, some still unwritten; the message names them.
+
+    A check raises it instead of letting a stub's bare ``NotImplementedError`` through, so
+    "not done yet" can say which pieces are left.
+    """
+
+
 def expect(condition: bool, message: str) -> None:
     """Fail the current check with ``message`` unless ``condition`` holds."""
     if not condition:
@@ -261,12 +269,13 @@ def exercise_check(title: str, *, solvers: Iterable[Solver] = ()):
                 answer = _guarded(answer, solvers)
             try:
                 check(answer, *args, **kwargs)
-            except NotImplementedError:
-                report("not_done", "not done yet")
+            except NotImplementedError as error:
+                left = f" ({error})" if isinstance(error, NotDoneYet) else ""
+                report("not_done", f"not done yet{left}")
                 if _under_nbgrader():
                     raise
-                print(f"… {title}: not done yet. Replace `raise NotImplementedError` with your "
-                      "code, run that cell, then run this check again.")
+                print(f"… {title}: not done yet{left}. Replace `raise NotImplementedError` "
+                      "with your code, run that cell, then run this check again.")
                 return False
             except CheckFailed as failure:
                 report("wrong", str(failure))
