@@ -3,7 +3,7 @@
 * :func:`write_atomically` writes to a temporary file beside the target and renames it over
   the target in one step, so a crash, a full disk or Ctrl-C never leaves a half-written
   image, checkpoint or JSON record behind (the old file, if any, stays as it was).
-* :func:`sha256_of` hashes a file in chunks, for pinned downloads and shipped weights.
+* :func:`sha256_of` hashes a file in chunks, for the shipped paintings and weights.
 """
 
 from __future__ import annotations

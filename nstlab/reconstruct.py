@@ -212,7 +212,6 @@ def layer_set_name(layers: Sequence[str]) -> str:
     return "+".join(layers)
 
 
-_set_name = layer_set_name  # old name, still imported by tests/test_reconstruct.py
 
 
 def style_reconstructions(

@@ -6,9 +6,9 @@ import pytest
 from nstlab.data import generated_style
 from nstlab.reconstruct import (
     Reconstructions,
-    _set_name,
     content_reconstructions,
     default_style_layer_sets,
+    layer_set_name,
     style_reconstructions,
 )
 
@@ -75,10 +75,10 @@ def test_default_style_sets_grow_one_block_at_a_time():
     assert sets[0] == ["block1_conv1"]
     assert sets[-1] == ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1",
                         "block5_conv1"]
-    assert [_set_name(s) for s in sets] == ["block1", "block1..block2", "block1..block3",
+    assert [layer_set_name(s) for s in sets] == ["block1", "block1..block2", "block1..block3",
                                             "block1..block4", "block1..block5"]
-    assert _set_name(["block3_conv1"]) == "block3"
-    assert _set_name(["block1_conv1", "block3_conv1"]) == "block1_conv1+block3_conv1"
+    assert layer_set_name(["block3_conv1"]) == "block3"
+    assert layer_set_name(["block1_conv1", "block3_conv1"]) == "block1_conv1+block3_conv1"
 
 
 def test_empty_layer_lists_are_refused(photo_64):
