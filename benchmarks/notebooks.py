@@ -102,11 +102,10 @@ def main(argv=None) -> int:
         results[path.stem] = {}
         for mode in args.modes:
             results[path.stem][mode] = run_notebook(path.resolve(), mode, args.timeout)
-            if not args.json:
-                outcome = results[path.stem][mode]
-                print(f"{path.stem} ({mode}): {outcome['seconds']:.1f} s"
-                      + (f"  FAILED {outcome['error']}" if outcome["error"] else ""),
-                      file=sys.stderr, flush=True)
+            outcome = results[path.stem][mode]
+            print(f"{path.stem} ({mode}): {outcome['seconds']:.1f} s"
+                  + (f"  FAILED {outcome['error']}" if outcome["error"] else ""),
+                  file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"machine": about, "notebooks": results}))
     else:
