@@ -33,7 +33,7 @@ def test_fastest_precision(flags, gpus, expected):
 
 
 def test_auto_resolves_once_to_a_real_precision(monkeypatch, photo_64, starry_64):
-    monkeypatch.setattr(hardware, "fastest_precision", lambda: "mixed_bfloat16")
+    monkeypatch.setattr(hardware, "fastest_precision", lambda **where: "mixed_bfloat16")
     assert backbones.check_precision("auto") == "mixed_bfloat16"
     extractor = FeatureExtractor(["block1_conv1"], precision="auto")
     assert extractor.precision == "mixed_bfloat16"
