@@ -16,9 +16,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from nstlab import memory
 
 
 def peak_rss_bytes() -> int:
@@ -33,7 +36,7 @@ def child_stylize(size: int, precision: str, optimizer: str, steps: int,
                   style_scale: float = 1.0) -> dict:
     """One real run in this process: its shapes, its peak RSS and nstlab.memory's estimate."""
     import nstlab
-    from nstlab import data, images, memory, options
+    from nstlab import data, images, options
 
     content, style = data.photo_path(), data.painting_path("starry_night")
     result = nstlab.stylize(content, style, size=size, steps=steps, optimizer=optimizer,
@@ -48,7 +51,9 @@ def child_stylize(size: int, precision: str, optimizer: str, steps: int,
         lbfgs_history=steps, precision=result.settings["precision"],
         loaded_shapes=[images.image_shape(content), images.image_shape(style)])
     return {"size": size, "height": height, "width": width, "style_scale": style_scale,
-            "precision": result.settings["precision"], "optimizer": optimizer, "steps": steps,
+            "precision": result.settings["precision"], "onednn": memory.onednn_kernels(),
+            "onednn_setting": os.environ.get(memory.ONEDNN_ENV_VAR),
+            "optimizer": optimizer, "steps": steps,
             "peak_rss_bytes": peak, "estimate_bytes": estimate, "ratio": estimate / peak}
 
 
@@ -63,8 +68,6 @@ def measure(size: int, precision: str = "float32", optimizer: str = "lbfgs", ste
 
 def baseline() -> dict:
     """The peak RSS of a 32 px run, and the runtime constant it implies for nstlab.memory."""
-    from nstlab import memory
-
     row = measure(32, "float32", "adam", 2)
     sized = row["estimate_bytes"] - memory.RUNTIME_BYTES
     return {"peak_rss_bytes": row["peak_rss_bytes"],
@@ -78,6 +81,9 @@ def main(argv=None) -> int:
     parser.add_argument("--optimizers", nargs="+", default=["lbfgs", "adam"])
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--style-scale", type=float, default=1.0)
+    parser.add_argument("--onednn", choices=("on", "off"),
+                        help="turn TensorFlow's oneDNN kernels on or off (default: TensorFlow's "
+                             "choice for this CPU)")
     parser.add_argument("--baseline", action="store_true",
                         help="measure a 32 px run and the runtime constant it implies")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -89,6 +95,8 @@ def main(argv=None) -> int:
         print(json.dumps(child_stylize(int(size), precision, optimizer, int(steps),
                                        float(style_scale))))
         return 0
+    if args.onednn:  # the children inherit it
+        os.environ[memory.ONEDNN_ENV_VAR] = "1" if args.onednn == "on" else "0"
     if args.baseline:
         print(json.dumps(baseline()))
         return 0
@@ -97,7 +105,9 @@ def main(argv=None) -> int:
                                                          args.sizes):
         rows.append(row := measure(size, precision, optimizer, args.steps, args.style_scale))
         if not args.json:
-            print(f"{optimizer:5s} {row['precision']:14s} {row['height']:5d}x{row['width']:<5d}"
+            kernels = {"1": "oneDNN", "0": "TF"}.get(row["onednn_setting"], "auto")
+            print(f"{optimizer:5s} {row['precision']:14s} {kernels:6s} "
+                  f"{row['height']:5d}x{row['width']:<5d}"
                   f" peak RSS {row['peak_rss_bytes'] / 2**20:6.0f} MiB"
                   f"  estimate {row['estimate_bytes'] / 2**20:6.0f} MiB  ratio {row['ratio']:.2f}",
                   flush=True)

@@ -44,25 +44,32 @@ scales are smaller, so they need less.
   the next layer's output being written while its input is still held. Each pooling halves
   the height and width, so block 1 (full resolution, 64 channels) holds most of it.
 * **A gradient** adds the largest buffer of all: to send the gradient back through a 3x3
-  convolution, TensorFlow's CPU kernel first spreads it over every pixel's 3x3
-  neighbourhood, ``9 x input channels`` numbers a pixel. For ``block1_conv2`` that is
-  576 numbers a pixel, twice all the activations together.
+  convolution, TensorFlow's own CPU kernel first unfolds every pixel's 3x3 neighbourhood
+  into ``9 x input channels`` numbers. For ``block1_conv2`` that is 576 numbers a pixel,
+  twice all the activations together. The oneDNN kernels TensorFlow runs on CPUs with
+  AVX-512 neural-network instructions (:func:`onednn_kernels`) need no such buffer: there
+  the gradient adds one more array the size of the largest activation.
 * **The optimiser** (:func:`optimizer_bytes`): image-sized float32 buffers. L-BFGS keeps
   ``lbfgs_history`` pairs (a step and the gradient's change over it), Adam two moments,
   and both work on a few more.
 
 Before the first step, the targets come from one pass (without a gradient) over the
 content image, then one over each style image; every step after is one pass with a
-gradient over the image being optimised. The peak is the larger of the two::
+gradient over the image being optimised. The peak is the larger of the two. On top of the
+arrays, the memory allocator keeps freed blocks for reuse rather than hand them back at
+once: about half as much again for a small run, never more than :data:`ALLOCATOR_CAP_BYTES`
+(blocks over 32 MB go straight back to the system)::
 
-    peak = runtime + margin * (weights + loaded images + targets
-                               + max(pass over the largest input image,
-                                     optimiser + pass with gradient over the image))
+    arrays = weights + loaded images + targets
+             + max(pass over the largest input image,
+                   optimiser + pass with gradient over the image)
+    peak = runtime + arrays + min(arrays / 2, ALLOCATOR_CAP_BYTES)
 
-:data:`RUNTIME_BYTES` and :data:`ALLOCATOR_MARGIN` are measured
-(``benchmarks/memory.py``; the table is in ``benchmarks/README.md``); everything else
-follows from the shapes. The estimate is of the computer's main memory (RAM): on a GPU the
-activations live in the GPU's own memory, so there the estimate is generous.
+:data:`RUNTIME_BYTES` is measured, :data:`ALLOCATOR_FRACTION` and
+:data:`ALLOCATOR_CAP_BYTES` are fitted to the peaks of real runs (``benchmarks/memory.py``;
+the table is in ``benchmarks/README.md``); everything else follows from the shapes. The
+estimate is of the computer's main memory (RAM): on a GPU the activations live in the
+GPU's own memory, so there the estimate is generous.
 """
 
 from __future__ import annotations
@@ -89,12 +96,19 @@ PIXEL_BYTES = 3 * FLOAT32
 # run pays: Python, NumPy, TensorFlow's libraries, thread pools and compiled steps.
 RUNTIME_BYTES = 800_000_000
 
-# Everything but the runtime is multiplied by this. The memory allocator keeps some freed
-# memory for reuse instead of handing it back, most for mid-sized tensors (at 384-768 px the
-# measured peak is up to a third above the sum of the tensors); 1.15 keeps the estimate within
-# 30% of the measured peak at every size measured, and above it from 768 px on, where a low
-# estimate could let the kernel kill the run (benchmarks/README.md).
-ALLOCATOR_MARGIN = 1.15
+# The memory allocator keeps freed blocks for reuse instead of handing them back at once, so a
+# process holds more than its live arrays: about half as much again for a small run, at most
+# ALLOCATOR_CAP_BYTES (blocks larger than 32 MB go straight back to the system). Fitted to the
+# peaks of real runs at 128-1280 px (benchmarks/README.md).
+ALLOCATOR_FRACTION = 0.5
+ALLOCATOR_CAP_BYTES = 315_000_000
+
+#: The environment variable TensorFlow reads to turn its oneDNN kernels on or off.
+ONEDNN_ENV_VAR = "TF_ENABLE_ONEDNN_OPTS"
+#: CPU flags (as in /proc/cpuinfo) with which TensorFlow turns oneDNN on by default on Linux
+#: (``DefaultOneDnnPolicy`` in TensorFlow's tensorflow/core/util/port.cc).
+ONEDNN_CPU_FLAGS = frozenset({"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8",
+                              "amx_bf16"})
 
 #: Image-sized float32 buffers besides L-BFGS's pairs and Adam's moments: the pixels, the
 #: gradient, trial points and search directions, and the resized content and start images.
@@ -149,16 +163,36 @@ def resolve_precision(precision: str) -> str:
     return backbones.check_precision(precision)
 
 
+def onednn_kernels(flags=None) -> bool:
+    """Whether TensorFlow will run its oneDNN convolutions here, which need far less memory.
+
+    Sending a gradient back through a convolution, TensorFlow's own CPU kernel first unfolds
+    every pixel's 3x3 neighbourhood into one large buffer; the oneDNN kernels do without.
+    TensorFlow turns oneDNN on by default on Linux for CPUs with neural-network
+    instructions (:data:`ONEDNN_CPU_FLAGS`, such as AVX512_BF16), unless
+    :data:`ONEDNN_ENV_VAR` is ``0`` or ``false``. Forced on a CPU without them
+    (``TF_ENABLE_ONEDNN_OPTS=1`` on an AVX2 CPU) it measured no leaner at 768 px, and on
+    other systems the CPU cannot be read, so those count as without: the larger estimate.
+    ``flags`` defaults to this machine's (:func:`nstlab.hardware.cpu_flags`).
+    """
+    if os.environ.get(ONEDNN_ENV_VAR, "").strip().lower() in ("0", "false"):
+        return False
+    flags = hardware.cpu_flags() if flags is None else set(flags)
+    return bool(flags & ONEDNN_CPU_FLAGS)
+
+
 def pass_bytes(height: int, width: int, *, backbone: str, layers: Sequence[str],
-               precision: str, gradient: bool) -> int:
+               precision: str, gradient: bool, onednn: bool | None = None) -> int:
     """Bytes one pass of a ``height x width`` image through the network holds at its peak.
 
     The network is cut after the deepest of ``layers``. Every convolution and pooling
     output up to there counts, at 4 bytes a number in float32 and 2 in mixed precision,
     where the ``layers`` the losses read are also converted to float32 (4 bytes more
-    each); so does one more array the size of the largest. With ``gradient``, the buffer
-    the largest convolution's input gradient is unfolded into counts too
-    (``9 * input channels`` numbers a pixel). See the module docstring.
+    each); so does one more array the size of the largest. With ``gradient``, the gradient
+    sent back through the layers adds the buffer the largest convolution's input is
+    unfolded into (``9 * input channels`` numbers a pixel), or with ``onednn``
+    (:func:`onednn_kernels`, the default) one more array the size of the largest. See the
+    module docstring.
     """
     layers = set(layers)
     bytes_each = FLOAT32 if resolve_precision(precision) == "float32" else 2
@@ -174,7 +208,10 @@ def pass_bytes(height: int, width: int, *, backbone: str, layers: Sequence[str],
         if not name.endswith("_pool"):
             unfolded = max(unfolded, h * w * 9 * channels_in * bytes_each)
             channels_in = channels
-    return activations + largest + (unfolded if gradient else 0)
+    if not gradient:
+        return activations + largest
+    onednn = onednn_kernels() if onednn is None else onednn
+    return activations + largest + (largest if onednn else unfolded)
 
 
 def weight_bytes(backbone: str, deepest: str) -> int:
@@ -219,6 +256,7 @@ def estimate_peak_bytes(
     lbfgs_history: int,
     precision: str | None = None,
     loaded_shapes: Sequence[tuple[int, int]] = (),
+    onednn: bool | None = None,
 ) -> int:
     """The most memory (bytes of RAM) a run is expected to hold at once.
 
@@ -234,6 +272,8 @@ def estimate_peak_bytes(
         ``None`` when not known: float32 is assumed, which needs the most.
     loaded_shapes : list of (height, width)
         The images as loaded, before resizing, kept for the whole run.
+    onednn : bool, optional
+        Whether TensorFlow runs its oneDNN convolutions; default :func:`onednn_kernels`.
 
     The model and its measured constants are described in the module docstring.
     """
@@ -248,10 +288,10 @@ def estimate_peak_bytes(
     targets_pass = max(pass_bytes(h, w, gradient=False, **network)
                        for h, w in [(height, width), *style_shapes])
     step = (optimizer_bytes(height, width, optimizer=optimizer, lbfgs_history=lbfgs_history)
-            + pass_bytes(height, width, gradient=True, **network))
-    sized = (weight_bytes(backbone, deepest) + sum(h * w for h, w in loaded_shapes) * PIXEL_BYTES
-             + targets + max(targets_pass, step))
-    return int(RUNTIME_BYTES + ALLOCATOR_MARGIN * sized)
+            + pass_bytes(height, width, gradient=True, onednn=onednn, **network))
+    arrays = (weight_bytes(backbone, deepest) + sum(h * w for h, w in loaded_shapes) * PIXEL_BYTES
+              + targets + max(targets_pass, step))
+    return int(RUNTIME_BYTES + arrays + min(ALLOCATOR_FRACTION * arrays, ALLOCATOR_CAP_BYTES))
 
 
 def largest_fitting_size(budget: int, content_shape: tuple[int, int],
@@ -474,8 +514,8 @@ def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int,
 
 
 __all__ = [
-    "ALLOCATOR_MARGIN", "RUNTIME_BYTES", "SKIP_ENV_VAR", "MemoryBudgetError",
-    "available_bytes", "check_fits", "estimate_peak_bytes",
-    "feature_map_shapes", "format_bytes", "largest_fitting_size",
+    "ALLOCATOR_CAP_BYTES", "ALLOCATOR_FRACTION", "RUNTIME_BYTES", "SKIP_ENV_VAR",
+    "MemoryBudgetError", "available_bytes", "check_fits", "estimate_peak_bytes",
+    "feature_map_shapes", "format_bytes", "largest_fitting_size", "onednn_kernels",
     "optimizer_bytes", "pass_bytes", "skip_requested", "weight_bytes",
 ]
