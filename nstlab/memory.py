@@ -93,7 +93,8 @@ PIXEL_BYTES = 3 * FLOAT32
 # Measured with `python benchmarks/memory.py --baseline` (TensorFlow 2.21, Linux, 2-core AMD
 # EPYC, 2026-11-30): the peak resident memory of a whole stylize run at 32 px, in a fresh
 # process, minus this model's estimate of its size-dependent part. What is left is what every
-# run pays: Python, NumPy, TensorFlow's libraries, thread pools and compiled steps.
+# run pays: Python, NumPy, TensorFlow's libraries, thread pools and compiled steps (788-805 MB
+# over four runs; 820 MB with TF_ENABLE_ONEDNN_OPTS=1).
 RUNTIME_BYTES = 800_000_000
 
 # The memory allocator keeps freed blocks for reuse instead of handing them back at once, so a
@@ -280,7 +281,9 @@ def estimate_peak_bytes(
     content_layers, style_layers = list(content_layers), list(style_layers)
     layers = content_layers + style_layers
     deepest = deepest_layer(layers, backbone)
-    network = dict(backbone=backbone, layers=layers, precision=precision or "float32")
+    network = dict(backbone=backbone, layers=layers,
+                   precision=resolve_precision(precision or "float32"))
+    onednn = onednn_kernels() if onednn is None else onednn
     shapes = feature_map_shapes(height, width, backbone=backbone, deepest=deepest)
     targets = (sum(h * w * channels for name, h, w, channels in shapes if name in content_layers)
                + sum(channels * channels for name, _, _, channels in shapes
@@ -506,7 +509,9 @@ def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int,
     if available is None or needed <= available or skip_requested():
         return needed
     largest = largest_fitting_size(available, content_shape, style_shapes, **run)
-    advice = (f"the largest {size_name} that fits is {largest}" if largest else
+    deepest = deepest_layer([*run["content_layers"], *run["style_layers"]], run["backbone"])
+    advice = (f"the largest {size_name} that fits is {largest}"
+              if largest >= backbones.min_input_size(deepest) else
               "not even the smallest size fits; close other programs")
     raise MemoryBudgetError(
         f"a {max(content_shape)} px run needs about {format_bytes(needed)} of memory but "

@@ -185,10 +185,12 @@ def test_check_refuses_a_huge_run_in_one_line(monkeypatch):
     assert 1000 < largest < 100_000
 
 
-def test_check_says_when_nothing_fits(monkeypatch):
+@pytest.mark.parametrize("fitting", [0, 8])  # 8 px is too small for block5_conv1 (16)
+def test_check_says_when_nothing_fits(monkeypatch, fitting):
     monkeypatch.delenv(memory.SKIP_ENV_VAR, raising=False)
+    available = estimate(fitting) if fitting else 2**20
     with pytest.raises(memory.MemoryBudgetError, match="not even the smallest size fits"):
-        check(256, 2**20)
+        check(256, available)
 
 
 def test_check_returns_the_estimate_when_it_fits():
