@@ -9,6 +9,7 @@ importing TensorFlow. Outputs are thrown away; the notebooks on disk are not cha
     python benchmarks/notebooks.py --modes quick          # quick mode only
     python benchmarks/notebooks.py notebooks/05_*.ipynb   # some notebooks
     python benchmarks/notebooks.py --json                 # one JSON object
+    python benchmarks/notebooks.py --slowest 3            # also each notebook's 3 slowest cells
 
 Timings depend on the machine and on what else runs on it; the report prints the CPU count
 and the load average at the start so a table can be read in context.
@@ -30,7 +31,7 @@ MODES = {"quick": "1", "full": "0"}
 
 
 def run_notebook(path: Path, mode: str, timeout: float) -> dict:
-    """Execute one notebook in a fresh kernel; return its wall time and whether it ran."""
+    """Execute one notebook in a fresh kernel; its wall time, error and each cell's seconds."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -52,7 +53,21 @@ def run_notebook(path: Path, mode: str, timeout: float) -> dict:
             os.environ.pop("NSTLAB_QUICK", None)
         else:
             os.environ["NSTLAB_QUICK"] = saved
-    return {"seconds": time.perf_counter() - start, "error": error}
+    return {"seconds": time.perf_counter() - start, "error": error,
+            "cells": cell_seconds(notebook)}
+
+
+def cell_seconds(notebook) -> dict[int, float]:
+    """Seconds each executed code cell took, from the timing nbclient records in its metadata."""
+    seconds = {}
+    for index, cell in enumerate(notebook.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        began, ended = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if began and ended:
+            seconds[index] = (datetime.datetime.fromisoformat(ended.replace("Z", "+00:00"))
+                              - datetime.datetime.fromisoformat(began.replace("Z", "+00:00"))
+                              ).total_seconds()
+    return seconds
 
 
 def machine() -> dict:
@@ -93,6 +108,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds one cell may take (default 3600)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="also print each notebook's N slowest cells (index and seconds)")
     args = parser.parse_args(argv)
 
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -106,6 +123,9 @@ def main(argv=None) -> int:
             print(f"{path.stem} ({mode}): {outcome['seconds']:.1f} s"
                   + (f"  FAILED {outcome['error']}" if outcome["error"] else ""),
                   file=sys.stderr, flush=True)
+            slowest = sorted(outcome["cells"].items(), key=lambda item: -item[1])
+            for index, seconds in slowest[:args.slowest]:
+                print(f"    cell {index}: {seconds:.1f} s", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"machine": about, "notebooks": results}))
     else:

@@ -180,15 +180,16 @@ def _run(args) -> int:
                                         json.dumps(record, indent=1).encode())
     if result.stop_reason in (STOP_INTERRUPTED, STOP_NON_FINITE):
         partial = _partial_path(output)
-        problems += _save_or_fall_back(result.image, partial)
+        # When the .partial file could not be written, the line above named the fallback.
+        kept_in = "the file named above" if _save_or_fall_back(result.image, partial) else partial
         if result.stop_reason == STOP_NON_FINITE:
             print(f"nstlab: the loss became NaN or infinite after {len(result.history)} steps; "
-                  f"kept the last finite image in {partial}. Try a smaller --style-weight, "
+                  f"kept the last finite image in {kept_in}. Try a smaller --style-weight, "
                   "or with --optimizer adam fewer extreme weights.", file=sys.stderr)
             return EXIT_FAILED
         signal_name = "SIGTERM" if terminated else "Ctrl-C"
         print(f"nstlab: stopped by {signal_name} after {len(result.history)} steps; "
-              f"saved the image so far to {partial}", file=sys.stderr)
+              f"saved the image so far to {kept_in}", file=sys.stderr)
         return EXIT_SIGTERM if terminated else EXIT_SIGINT
     problems += _save_or_fall_back(result.image, output)
     if problems:

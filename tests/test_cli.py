@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,6 +122,31 @@ def test_non_finite_loss_keeps_the_last_good_image_and_exits_1(tmp_path, pair, c
     partial = tmp_path / "out.partial.png"
     assert not out.exists() and partial.exists()
     assert np.all(np.isfinite(load_image(partial)))
+
+
+def test_a_partial_image_that_cannot_be_written_goes_to_the_temp_folder(
+        tmp_path, pair, capsys, monkeypatch):
+    import errno
+
+    import nstlab.files
+
+    real_write = nstlab.files.write_atomically
+
+    def disk_full_for_partials(path, data):
+        if Path(path) == tmp_path / "out.partial.png":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(nstlab.files, "write_atomically", disk_full_for_partials)
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "out.png"), "--size", "32",
+                 "--steps", "5", "--optimizer", "adam", "--style-weight", "1e39", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err
+    fallback = Path(err.split("wrote it to ")[1].split(" instead")[0])
+    assert fallback.exists() and np.all(np.isfinite(load_image(fallback)))
+    assert "kept the last finite image in the file named above" in err
+    assert not (tmp_path / "out.partial.png").exists()
+    fallback.unlink()
 
 
 @pytest.mark.parametrize("raised", [
