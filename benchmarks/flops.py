@@ -7,23 +7,18 @@ style layers and their gradients. A multiply-add counts as 2 FLOPs.
 
 from __future__ import annotations
 
-from nstlab import backbones
-
-FILTERS = backbones.FILTERS_PER_BLOCK
+from nstlab.memory import feature_map_shapes
 
 
 def conv_shapes(backbone: str, deepest: str, height: int, width: int):
     """Yield (layer, h, w, c_in, c_out) for every 3x3 convolution up to ``deepest``."""
-    names = backbones.layer_names(backbone)
     channels_in = 3
-    h, w = height, width
-    for name in names[: names.index(deepest) + 1]:
-        block = int(name[5])
-        if block > 1 and name.endswith("_conv1"):
-            h, w = h // 2, w // 2
-        channels_out = FILTERS[block - 1]
-        yield name, h, w, channels_in, channels_out
-        channels_in = channels_out
+    for name, h, w, channels in feature_map_shapes(height, width, backbone=backbone,
+                                                   deepest=deepest):
+        if name.endswith("_pool"):
+            continue
+        yield name, h, w, channels_in, channels
+        channels_in = channels
 
 
 def step_flops(backbone: str, style_layers, deepest: str, height: int, width: int) -> float:
