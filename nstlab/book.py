@@ -66,6 +66,8 @@ CELL_TIMEOUT = {"quick": 600, "full": 3600}
 SITE_MARKER = ".buildinfo"
 FINGERPRINT_FILE = "nstlab-package.sha256"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# What a layout of widgets prints as text: VBox(children=(FloatLogSlider(value=...), ...)).
+WIDGET_TEXT = re.compile(r"^\s*(\w*Box|Tab|Accordion|Stack)\(children=")
 WIDGET_NOTE = ("Here the notebook shows interactive widgets (sliders, buttons). They need the "
                "Python kernel behind them: open the notebook in Jupyter to use them.")
 
@@ -320,8 +322,10 @@ def sphinx_settings(*, quick: bool, cache: Path, work: Path) -> dict:
         "nb_execution_show_tb": True,
         # Markdown a cell displays (notebook 03's tables) read as MyST: tables and maths.
         "nb_render_markdown_format": "myst",
-        # The ipywidgets bundle would come from a CDN: leave widgets static.
+        # The ipywidgets bundle would come from a CDN, and the page has no kernel: a widget
+        # shows its text instead (a progress bar's last state; see replace_widgets).
         "nb_ipywidgets_js": {},
+        "nb_mime_priority_overrides": [("html", WIDGET_MIME, None)],
         "autosummary_generate": True,
         # Docstrings say `image` for several classes' attributes: Sphinx links one of them.
         "suppress_warnings": ["ref.python"],
@@ -332,13 +336,13 @@ def sphinx_settings(*, quick: bool, cache: Path, work: Path) -> dict:
 
 
 def replace_widgets(app, doctree, docname) -> None:
-    """Swap each widget's (empty, script-less) output for a note saying to run it in Jupyter."""
+    """Swap the text a layout of widgets prints (``VBox(children=...)``, the explorer's
+    sliders) for a note saying to open the notebook in Jupyter to use them."""
     from docutils import nodes
 
-    for node in list(doctree.findall(nodes.raw)):
-        if WIDGET_MIME in node.astext():
-            note = nodes.note("", nodes.paragraph(text=WIDGET_NOTE))
-            node.replace_self(note)
+    for node in list(doctree.findall(nodes.literal_block)):
+        if "text_plain" in node["classes"] and WIDGET_TEXT.match(node.astext()):
+            node.replace_self(nodes.note("", nodes.paragraph(text=WIDGET_NOTE)))
 
 
 def setup(app):

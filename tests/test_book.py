@@ -116,3 +116,15 @@ def test_the_cache_is_emptied_when_the_package_changes(tmp_path, monkeypatch):
     said = []
     book.open_cache(cache, say=said.append)
     assert not (cache / "executed.db").exists() and "changed" in said[0]
+
+
+def test_a_layout_of_widgets_becomes_a_note_and_a_progress_bar_stays():
+    nodes = pytest.importorskip("docutils.nodes")
+    doctree = nodes.section()
+    for text in ("VBox(children=(FloatLogSlider(value=1000.0),))", "100%|##########| 3/3"):
+        doctree += nodes.literal_block(text, text, classes=["output", "text_plain"])
+    book.replace_widgets(None, doctree, "notebooks/08")
+    notes = list(doctree.findall(nodes.note))
+    assert len(notes) == 1 and "open the notebook in Jupyter" in notes[0].astext()
+    assert [block.astext() for block in doctree.findall(nodes.literal_block)] == [
+        "100%|##########| 3/3"]
