@@ -44,10 +44,10 @@ _EXPORTS = {
 }
 
 _SUBMODULES = {
-    "backbones", "book", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
-    "explorer", "features", "files", "generated", "grade", "hardware", "history", "images",
-    "lbfgs", "live", "losses", "memory", "native_logs", "notebook", "optimize", "options",
-    "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
+    "backbones", "book", "checkpoint", "checks", "cli", "color", "data", "download",
+    "exercises", "explorer", "features", "files", "generated", "grade", "hardware", "history",
+    "images", "lbfgs", "live", "losses", "memory", "messages", "native_logs", "notebook",
+    "optimize", "options", "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

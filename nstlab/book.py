@@ -54,7 +54,7 @@ import tempfile
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_USAGE, fail, one_line
 
 INSTALL_HINT = 'pip install "nstlab[book]"'
 # The modules the build imports, and the distributions (the book extra) that provide them.
@@ -400,7 +400,7 @@ def run_sphinx(source: Path, out: Path, doctrees: Path, settings: dict, *, quiet
                              warning=warnings, freshenv=True)
                 app.build()
         except SphinxError as error:
-            raise BuildFailed(_one_line(error)) from None
+            raise BuildFailed(one_line(error)) from None
     if app.statuscode:
         raise BuildFailed(f"Sphinx failed (exit status {app.statuscode}); see {warnings_log}")
     return sum(1 for line in warnings_log.read_text(encoding="utf-8").splitlines()
@@ -528,21 +528,13 @@ def add_command(subparsers) -> argparse.ArgumentParser:
 def run_command(args: argparse.Namespace) -> int:
     """Run ``nstlab book`` with parsed ``args``; returns the exit code (0 built, 1 the build
     failed, 2 bad usage, 130 Ctrl-C). Errors are one line."""
-    def error(message: str, code: int) -> int:
-        print(f"nstlab: error: {message}", file=sys.stderr)
-        return code
-
     try:
         build_book(args.output, quick=args.quick, only=args.only, checkout=args.checkout,
                    cache=args.cache, overwrite=args.overwrite, quiet=args.quiet)
     except BookError as problem:
-        return error(_one_line(problem), EXIT_USAGE)
+        return fail(problem, EXIT_USAGE)
     except BuildFailed as problem:
-        return error(f"the book was not built: {_one_line(problem)}", EXIT_FAILED)
+        return fail(f"the book was not built: {problem}", EXIT_FAILED)
     except KeyboardInterrupt:
-        return error("interrupted: the site was not written", EXIT_INTERRUPTED)
+        return fail("interrupted: the site was not written", EXIT_SIGINT)
     return EXIT_OK
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__

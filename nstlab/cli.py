@@ -22,9 +22,7 @@ from pathlib import Path
 
 from nstlab import book, options
 from nstlab import grade as grading
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, fail, warn
 
 EXAMPLES = """\
 examples:
@@ -269,11 +267,7 @@ def _exercises(args) -> int:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings (a checkpoint that could not be saved, ...) as one line, not two."""
-    print(f"nstlab: warning: {_one_line(message)}", file=sys.stderr)
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    warn(message)
 
 
 def main(argv=None) -> int:
@@ -301,13 +295,11 @@ def main(argv=None) -> int:
             CheckpointError) as error:
         if debug:
             raise
-        print(f"nstlab: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(error, EXIT_USAGE)
     except (WeightsError, DataUnavailableError) as error:
         if debug:
             raise
-        print(f"nstlab: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(error, EXIT_FAILED)
     except (KeyboardInterrupt, SystemError) as error:
         from nstlab.optimize import caused_by_interrupt
 

@@ -79,6 +79,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from nstlab.exercises import CHECK_CALL, Exercise, ExerciseFormatError, find_exercises
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_USAGE, fail, one_line
 
 #: The environment variable naming the file where checks append their results.
 LOG_VARIABLE = "NSTLAB_GRADE_LOG"
@@ -97,7 +98,6 @@ MAX_NOTEBOOK_MB = 100
 _POLL_SECONDS = 0.25
 _MESSAGE_CHARS = 500
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class GradeError(ValueError):
@@ -525,8 +525,7 @@ def _last_line(path: Path) -> str:
 
 
 def _one_line(error) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS - 3] + "..."
+    return one_line(error, limit=_MESSAGE_CHARS)
 
 
 def _rows(submission: Submission, source: CourseNotebook, results: dict,
@@ -713,10 +712,6 @@ def run_command(args: argparse.Namespace) -> int:
     from nstlab import sandbox
     from nstlab.options import OptionError, check_output_path
 
-    def error(message: str, code: int) -> int:
-        print(f"nstlab: error: {message}", file=sys.stderr)
-        return code
-
     timeout = args.timeout if args.timeout is not None else (
         FULL_TIMEOUT if args.full else QUICK_TIMEOUT)
     limits = Limits(timeout=timeout, disk_mb=args.disk_limit, quick=not args.full)
@@ -741,15 +736,15 @@ def run_command(args: argparse.Namespace) -> int:
         rows = grade(args.submissions, args.notebooks, limits=limits,
                      progress=None if args.quiet else print)
     except (GradeError, OptionError) as problem:
-        return error(_one_line(problem), EXIT_USAGE)
+        return fail(_one_line(problem), EXIT_USAGE)
     except KeyboardInterrupt:
-        return error("interrupted: no grades written", EXIT_INTERRUPTED)
+        return fail("interrupted: no grades written", EXIT_SIGINT)
     print(summary(rows, time.monotonic() - started))
     try:
         write_csv(rows, output)
     except OSError as problem:
         print(csv_text(rows), end="")
-        return error(f"cannot write '{output}': {problem.strerror or problem}; the grades are "
+        return fail(f"cannot write '{output}': {problem.strerror or problem}; the grades are "
                      "printed above", EXIT_FAILED)
     print(f"wrote {output}")
     return EXIT_OK

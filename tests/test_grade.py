@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from nstlab import grade as grading
-from nstlab import sandbox
+from nstlab import messages, sandbox
 from nstlab.exercises import mark_for_nbgrader, strip_solutions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,7 +152,7 @@ def test_six_prepared_submissions_get_the_right_status_in_every_row(
     code = run_command(["grade", str(submissions), "-o", str(output), "--notebooks", str(course),
                         "--timeout", "10"])
 
-    assert code == grading.EXIT_OK
+    assert code == messages.EXIT_OK
     wrong_messages = {name: check_message(name, wrong[name], tmp_path, monkeypatch)
                       for name in NAMES}
     assert all(status == "wrong" for status, _ in wrong_messages.values())
@@ -268,7 +268,7 @@ def test_bad_usage_is_one_line_and_exit_code_2(problem, message, course, tmp_pat
     code = run_command(["grade", str(submissions), "-o", str(output), "--notebooks",
                         str(notebooks), "--quiet"])
     error = capsys.readouterr().err
-    assert code == grading.EXIT_USAGE
+    assert code == messages.EXIT_USAGE
     assert error.startswith("nstlab: error: ") and message in error
     assert len(error.strip().splitlines()) == 1
     assert problem != "output exists" or output.read_text() == "old grades"
@@ -379,7 +379,7 @@ def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path):
         _, err = grader.communicate(timeout=60)
     finally:
         grader.kill()
-    assert grader.returncode == grading.EXIT_INTERRUPTED
+    assert grader.returncode == messages.EXIT_SIGINT
     assert err.strip().splitlines()[-1] == "nstlab: error: interrupted: no grades written"
     assert not output.exists() and list(sandboxes.iterdir()) == []
     with pytest.raises(ProcessLookupError):

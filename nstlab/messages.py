@@ -1,0 +1,40 @@
+"""How nstlab's commands end: their exit codes and their one-line messages.
+
+Every command (``stylize``, ``demo``, ``exercises``, ``grade``, ``book``, ...) uses these,
+so a script can rely on the same codes everywhere:
+
+=====  ==========================================================================
+code   meaning
+=====  ==========================================================================
+0      done
+1      the work failed (a run's loss became NaN, a result could not be written, ...)
+2      bad input: nothing was run (an unknown option, a missing file, ...)
+130    stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM
+=====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+
+def one_line(error, limit: int | None = None) -> str:
+    """``error`` (an exception or any text) on one line, cut to ``limit`` characters."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text
+
+
+def fail(message, code: int) -> int:
+    """Print ``nstlab: error: MESSAGE`` (one line) on stderr; return ``code``."""
+    print(f"nstlab: error: {one_line(message)}", file=sys.stderr)
+    return code
+
+
+def warn(message) -> None:
+    """Print ``nstlab: warning: MESSAGE`` (one line) on stderr."""
+    print(f"nstlab: warning: {one_line(message)}", file=sys.stderr)
