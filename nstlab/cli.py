@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nstlab import grade as grading
 from nstlab import options
+from nstlab.batch import command as batch_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -37,6 +38,7 @@ examples:
   nstlab stylize photo.jpg style.jpg -o out.png --resume run1/
   nstlab exercises student/        write exercise copies of the notebooks
   nstlab grade submissions/ -o grades.csv    run each student's notebooks, one row per exercise
+  nstlab batch jobs.json -o results/ [--engine ray]   many runs, resumable, with a gallery
 """
 
 
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--notebooks", default="notebooks",
                            help="folder of the source notebooks (default ./notebooks)")
     grading.add_command(commands)
+    batch_command.add_command(commands)
     return parser
 
 
@@ -282,6 +285,8 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     if args.command == "grade":
         return grading.run_command(args)
+    if args.command == "batch":
+        return batch_command.run_command(args)
     debug = getattr(args, "debug", False)
     from nstlab.backbones import BackboneError, WeightsError
     from nstlab.checkpoint import CheckpointError
