@@ -10,14 +10,6 @@ import pytest
 
 from nstlab.batch import jobs, results
 from nstlab.cli import main
-from nstlab.images import load_image, save_image
-
-
-@pytest.fixture
-def images(tmp_path, photo_path, starry_path):
-    photo = save_image(load_image(photo_path, max_size=48), tmp_path / "photo.png")
-    starry = save_image(load_image(starry_path, max_size=48), tmp_path / "starry.png")
-    return photo, starry
 
 
 def write(path, data):
@@ -25,7 +17,7 @@ def write(path, data):
     return path
 
 
-def test_a_grid_expands_contents_styles_and_every_combination(tmp_path, images):
+def test_a_grid_expands_contents_styles_and_every_combination(tmp_path, tiny_files):
     job_file = write(tmp_path / "jobs.json", {
         "defaults": {"size": 48, "steps": 3},
         "grids": [{"contents": ["photo.png"], "styles": ["starry.png", ["starry.png",
@@ -38,12 +30,12 @@ def test_a_grid_expands_contents_styles_and_every_combination(tmp_path, images):
     grid = found[1:]
     assert [job.options["style_weight"] for job in grid] == [10, 100, 1000] * 2
     assert all(job.options["init"] == "content" and job.options["size"] == 48 for job in grid)
-    assert grid[3].styles == (str(images[1]), str(images[0]))  # resolved, in order
+    assert grid[3].styles == (str(tiny_files[1]), str(tiny_files[0]))  # resolved, in order
     assert "style_weight=1000" in grid[2].label and "photo x starry" in grid[2].label
     assert len({job.label for job in found}) == len(found)
 
 
-def test_json_and_yaml_problems_carry_the_line_of_their_job(tmp_path, images):
+def test_json_and_yaml_problems_carry_the_line_of_their_job(tmp_path, tiny_files):
     text = ('{"jobs": [\n'
             '  {"content": "photo.png", "style": "starry.png", "size": 48},\n'
             '  {"content": "photo.png", "style": "starry.png",\n'
@@ -77,7 +69,7 @@ FIVE_MISTAKES = {"defaults": {"size": 48, "steps": 2}, "jobs": [
 ]}
 
 
-def test_five_mistakes_are_reported_in_one_go(tmp_path, images):
+def test_five_mistakes_are_reported_in_one_go(tmp_path, tiny_files):
     with pytest.raises(jobs.JobFileError) as caught:
         jobs.read_job_file(write(tmp_path / "jobs.json", FIVE_MISTAKES))
     reasons = [problem.reason for problem in caught.value.problems]
@@ -90,7 +82,7 @@ def test_five_mistakes_are_reported_in_one_go(tmp_path, images):
     assert all(problem.line for problem in caught.value.problems)
 
 
-def test_the_command_lists_all_five_exits_2_and_runs_nothing(tmp_path, images, capsys):
+def test_the_command_lists_all_five_exits_2_and_runs_nothing(tmp_path, tiny_files, capsys):
     job_file = write(tmp_path / "jobs.json", FIVE_MISTAKES)
     out = tmp_path / "results"
     assert main(["batch", str(job_file), "-o", str(out)]) == 2
@@ -101,7 +93,7 @@ def test_the_command_lists_all_five_exits_2_and_runs_nothing(tmp_path, images, c
     assert not out.exists()
 
 
-def test_layout_mistakes_and_unreadable_files_are_one_line_each(tmp_path, images):
+def test_layout_mistakes_and_unreadable_files_are_one_line_each(tmp_path, tiny_files):
     bad = write(tmp_path / "bad.json", {"jobz": [], "grids": [
         {"contents": ["photo.png"], "styles": []},
         {"contents": ["photo.png"], "styles": ["starry.png"], "vary": {"seed": 3}}],
@@ -118,14 +110,14 @@ def test_layout_mistakes_and_unreadable_files_are_one_line_each(tmp_path, images
         jobs.read_job_file(tmp_path / "nowhere.json")
 
 
-def test_batch_controls_are_refused(tmp_path, images):
+def test_batch_controls_are_refused(tmp_path, tiny_files):
     with pytest.raises(jobs.JobFileError, match="resume cannot be set in a batch"):
-        jobs.check_jobs([{"content": str(images[0]), "style": str(images[1]),
+        jobs.check_jobs([{"content": str(tiny_files[0]), "style": str(tiny_files[1]),
                           "resume": str(tmp_path)}])
 
 
-def test_the_key_follows_file_contents_and_checked_settings(tmp_path, images):
-    photo, starry = images
+def test_the_key_follows_file_contents_and_checked_settings(tmp_path, tiny_files):
+    photo, starry = tiny_files
     copy = str(shutil.copy(photo, tmp_path / "renamed.png"))
 
     def key(**changes):
@@ -141,7 +133,7 @@ def test_the_key_follows_file_contents_and_checked_settings(tmp_path, images):
                          {"content": copy, "style": str(starry), "size": 48, "seed": 0}])
 
 
-def test_ray_missing_is_one_line_with_the_install_command(tmp_path, images, monkeypatch,
+def test_ray_missing_is_one_line_with_the_install_command(tmp_path, tiny_files, monkeypatch,
                                                           capsys):
     from nstlab.batch import engines
 

@@ -14,7 +14,6 @@ import pytest
 from nstlab import batch
 from nstlab.batch import results
 from nstlab.batch.worker import run_job
-from nstlab.images import load_image, save_image
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
@@ -40,16 +39,8 @@ def local_ray():
     os.environ.update(saved)
 
 
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory, photo_path, starry_path):
-    folder = tmp_path_factory.mktemp("inputs")
-    photo = save_image(load_image(photo_path, max_size=48), folder / "photo.png")
-    starry = save_image(load_image(starry_path, max_size=48), folder / "starry.png")
-    return photo, starry
-
-
-def four_jobs(inputs, steps=3):
-    photo, starry = inputs
+def four_jobs(tiny_files, steps=3):
+    photo, starry = tiny_files
     return [{"content": str(photo), "style": str(starry), "size": 48, "steps": steps,
              "style_weight": weight, "style_layers": layers}
             for weight in (10, 1000) for layers in (["block1_conv1"],
@@ -71,10 +62,10 @@ def settings_by_folder(out_dir):
             for folder in Path(out_dir).iterdir() if (folder / results.SETTINGS_FILE).exists()}
 
 
-def test_four_jobs_on_ray_equal_the_in_process_results(local_ray, inputs, tmp_path):
-    on_ray = batch.run(four_jobs(inputs), tmp_path / "ray", engine=batch.RayEngine(),
+def test_four_jobs_on_ray_equal_the_in_process_results(local_ray, tiny_files, tmp_path):
+    on_ray = batch.run(four_jobs(tiny_files), tmp_path / "ray", engine=batch.RayEngine(),
                        progress=False)
-    here = batch.run(four_jobs(inputs), tmp_path / "here", progress=False)
+    here = batch.run(four_jobs(tiny_files), tmp_path / "here", progress=False)
     assert on_ray.finished == here.finished == 4 and on_ray.ok and here.ok
     ray_settings, here_settings = (settings_by_folder(tmp_path / name)
                                    for name in ("ray", "here"))
@@ -87,16 +78,16 @@ def test_four_jobs_on_ray_equal_the_in_process_results(local_ray, inputs, tmp_pa
     assert (tmp_path / "ray" / "contact_sheet.png").is_file()
 
 
-def test_a_worker_that_dies_is_retried_and_the_batch_completes(local_ray, inputs, tmp_path):
-    jobs = four_jobs(inputs)[:2]
+def test_a_worker_that_dies_is_retried_and_the_batch_completes(local_ray, tiny_files, tmp_path):
+    jobs = four_jobs(tiny_files)[:2]
     engine = batch.RayEngine(runner=crash_on_first_attempt, max_retries=2)
     summary = batch.run(jobs, tmp_path / "out", engine=engine, progress=False)
     assert summary.finished == 2 and summary.ok
     assert len(list((tmp_path / ATTEMPTS).iterdir())) == 2  # each died once
 
 
-def test_a_worker_that_keeps_dying_fails_only_its_job(local_ray, inputs, tmp_path):
-    jobs = four_jobs(inputs)[:1]
+def test_a_worker_that_keeps_dying_fails_only_its_job(local_ray, tiny_files, tmp_path):
+    jobs = four_jobs(tiny_files)[:1]
     engine = batch.RayEngine(runner=crash_on_first_attempt, max_retries=0)
     summary = batch.run(jobs, tmp_path / "out", engine=engine, progress=False)
     (message,) = summary.failed.values()
@@ -105,8 +96,8 @@ def test_a_worker_that_keeps_dying_fails_only_its_job(local_ray, inputs, tmp_pat
     assert json.loads((folder / results.ERROR_FILE).read_text())["status"] == "failed"
 
 
-def test_an_interrupted_batch_reruns_only_the_missing_jobs(local_ray, inputs, tmp_path):
-    jobs, out = four_jobs(inputs), tmp_path / "out"
+def test_an_interrupted_batch_reruns_only_the_missing_jobs(local_ray, tiny_files, tmp_path):
+    jobs, out = four_jobs(tiny_files), tmp_path / "out"
     started = []
 
     def interrupted_after_two(description):
@@ -124,11 +115,11 @@ def test_an_interrupted_batch_reruns_only_the_missing_jobs(local_ray, inputs, tm
     assert len(list(out.glob(f"*/{results.FINISHED_FILE}"))) == 4
 
 
-def test_a_job_that_raises_is_failed_while_the_others_complete(local_ray, inputs, tmp_path):
-    photo, starry = inputs
+def test_a_job_that_raises_is_failed_while_the_others_complete(local_ray, tiny_files, tmp_path):
+    photo, starry = tiny_files
     broken = tmp_path / "broken.png"
     broken.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
-    jobs = [*four_jobs(inputs)[:2],
+    jobs = [*four_jobs(tiny_files)[:2],
             {"content": str(broken), "style": str(starry), "size": 48, "steps": 3,
              "label": "broken"}]
     summary = batch.run(jobs, tmp_path / "out", engine=batch.RayEngine(), progress=False)
@@ -137,11 +128,11 @@ def test_a_job_that_raises_is_failed_while_the_others_complete(local_ray, inputs
     assert record["error"] == "ImageError" and "broken.png" in record["message"]
 
 
-def test_the_command_runs_a_grid_file_on_ray(local_ray, inputs, tmp_path, capsys):
+def test_the_command_runs_a_grid_file_on_ray(local_ray, tiny_files, tmp_path, capsys):
     from nstlab.cli import main
 
     job_file = tmp_path / "jobs.json"
-    job_file.write_text(json.dumps(four_jobs(inputs, steps=2)[:2]))
+    job_file.write_text(json.dumps(four_jobs(tiny_files, steps=2)[:2]))
     out = tmp_path / "results"
     assert main(["batch", str(job_file), "-o", str(out), "--engine", "ray", "--quiet"]) == 0
     assert "2 finished now" in capsys.readouterr().out

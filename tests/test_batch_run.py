@@ -5,20 +5,11 @@ Tiny images (48 px) and 3 steps: the runs are real, just short.
 
 import json
 
-import pytest
-
 from nstlab import batch
 from nstlab.batch import gallery, results
 from nstlab.batch.worker import run_job
 from nstlab.cli import main
-from nstlab.images import load_image, save_image
-
-
-@pytest.fixture
-def images(tmp_path, photo_path, starry_path):
-    photo = save_image(load_image(photo_path, max_size=48), tmp_path / "photo.png")
-    starry = save_image(load_image(starry_path, max_size=48), tmp_path / "starry.png")
-    return photo, starry
+from nstlab.images import load_image
 
 
 def broken_image(tmp_path, photo):
@@ -29,8 +20,8 @@ def broken_image(tmp_path, photo):
     return broken
 
 
-def test_jobs_write_their_folders_and_a_rerun_does_nothing(tmp_path, images, capsys):
-    photo, starry = images
+def test_jobs_write_their_folders_and_a_rerun_does_nothing(tmp_path, tiny_files, capsys):
+    photo, starry = tiny_files
     job_file = tmp_path / "jobs.json"
     job_file.write_text(json.dumps({"defaults": {"size": 48, "steps": 3}, "grids": [
         {"contents": ["photo.png"], "styles": ["starry.png"],
@@ -58,8 +49,8 @@ def test_jobs_write_their_folders_and_a_rerun_does_nothing(tmp_path, images, cap
     assert "nothing to do: 2 jobs already finished" in capsys.readouterr().out
 
 
-def test_a_failing_job_is_recorded_and_the_others_finish(tmp_path, images):
-    photo, starry = images
+def test_a_failing_job_is_recorded_and_the_others_finish(tmp_path, tiny_files):
+    photo, starry = tiny_files
     broken = broken_image(tmp_path, photo)
     summary = batch.run([{"content": str(photo), "style": str(starry), "size": 48,
                           "steps": 2, "label": "good"},
@@ -75,8 +66,8 @@ def test_a_failing_job_is_recorded_and_the_others_finish(tmp_path, images):
 
 
 
-def test_a_failed_job_runs_again_next_time(tmp_path, images):
-    photo, starry = images
+def test_a_failed_job_runs_again_next_time(tmp_path, tiny_files):
+    photo, starry = tiny_files
     spec = [{"content": str(photo), "style": str(starry), "size": 48, "steps": 2}]
 
     def out_of_memory(description):
@@ -91,8 +82,8 @@ def test_a_failed_job_runs_again_next_time(tmp_path, images):
     assert not (folder / results.ERROR_FILE).exists()
 
 
-def test_a_job_failure_exits_1_and_the_summary_names_it(tmp_path, images, capsys):
-    photo, starry = images
+def test_a_job_failure_exits_1_and_the_summary_names_it(tmp_path, tiny_files, capsys):
+    photo, starry = tiny_files
     broken = broken_image(tmp_path, photo)
     job_file = tmp_path / "jobs.json"
     job_file.write_text(json.dumps([{"content": str(broken), "style": "starry.png",
@@ -117,9 +108,9 @@ def test_ratio_depth_grid_runs_its_cells_through_the_batch_engine(tmp_path, phot
     plt.close(figure)
 
 
-def test_results_come_back_as_bytes_when_workers_cannot_see_the_folder(images, tmp_path):
+def test_results_come_back_as_bytes_when_workers_cannot_see_the_folder(tiny_files, tmp_path):
     """A worker that does not find the batch's marker hands the files to the driver."""
-    photo, starry = images
+    photo, starry = tiny_files
     jobs = [{"content": str(photo), "style": str(starry), "size": 48, "steps": 2}]
 
     handed_back = []

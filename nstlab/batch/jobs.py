@@ -309,7 +309,9 @@ def check_jobs(jobs: Iterable[Job | Mapping], *, where: str = "jobs") -> list[Jo
     """
     from nstlab.batch.results import job_key
 
-    jobs = [job if isinstance(job, Job) else expand([job], where=where)[0] for job in jobs]
+    jobs = list(jobs)
+    written = iter(expand([job for job in jobs if not isinstance(job, Job)], where=where))
+    jobs = [job if isinstance(job, Job) else next(written) for job in jobs]
     problems, checked, first_line_of = [], [], {}
     for number, job in enumerate(jobs, start=1):
         at = job.line

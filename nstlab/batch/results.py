@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import platform
 import secrets
 import traceback
 from pathlib import Path
@@ -112,7 +113,7 @@ def finished_files(result, job_description: dict, seconds: float) -> dict[str, b
     record = {"status": "finished", "label": job_description["label"],
               "seconds": round(seconds, 3), "steps": len(history),
               "final_loss": float(history.total[-1]) if len(history) else None,
-              "stop_reason": result.stop_reason, "host": os.uname().nodename}
+              "stop_reason": result.stop_reason, "host": platform.node()}
     settings = {"content": job_description["content"], "styles": job_description["styles"],
                 "settings": result.settings}
     # The record is last: written after the others, it marks the job finished.
@@ -134,7 +135,7 @@ def error_files(error: BaseException | str, job_description: dict,
     return {ERROR_FILE: _json({"status": "failed", "label": job_description["label"],
                                "error": kind, "message": message, "traceback": trace,
                                "seconds": None if seconds is None else round(seconds, 3),
-                               "host": os.uname().nodename})}
+                               "host": platform.node()})}
 
 
 def write_files(out_dir, key: str, files: dict[str, bytes]) -> Path:
