@@ -5,6 +5,8 @@ Tiny images (48 px) and 3 steps: the runs are real, just short.
 
 import json
 
+import pytest
+
 from nstlab import batch
 from nstlab.batch import gallery, results
 from nstlab.batch.worker import run_job
@@ -94,18 +96,26 @@ def test_a_job_failure_exits_1_and_the_summary_names_it(tmp_path, tiny_files, ca
 
 def test_ratio_depth_grid_runs_its_cells_through_the_batch_engine(tmp_path, photo_64,
                                                                   starry_64):
+    """As a batch, each cell is the same run as in the loop (inputs saved as 8-bit PNG)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
     from nstlab.tradeoff import ratio_depth_grid
 
-    grid, figure = ratio_depth_grid(photo_64, starry_64, ratios=[1, 1000],
-                                    layer_sets=[["block1_conv1"]], size=40, steps=3,
-                                    engine="in-process", out_dir=tmp_path / "grid")
-    assert set(grid) == {("block1", 1.0), ("block1", 1000.0)}
-    assert all(len(history) == 3 for history in grid.histories.values())
-    assert grid.distances["block1", 1.0]["style"] < grid.distances["block1", 1000.0]["style"]
+    grid_options = dict(ratios=[1, 1000], layer_sets=[["block1_conv1"]], size=40, steps=3)
+    looped, first = ratio_depth_grid(photo_64, starry_64, **grid_options)
+    batched, second = ratio_depth_grid(photo_64, starry_64, engine="in-process",
+                                       out_dir=tmp_path / "grid", **grid_options)
+    assert set(batched) == set(looped) == {("block1", 1.0), ("block1", 1000.0)}
     assert len(list((tmp_path / "grid").glob(f"*/{results.FINISHED_FILE}"))) == 2
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    for cell in looped:
+        assert len(batched.histories[cell]) == 3
+        assert np.abs(batched[cell] - looped[cell]).mean() < 0.01
+        for kind in ("content", "style"):
+            assert batched.distances[cell][kind] == pytest.approx(
+                looped.distances[cell][kind], rel=0.02)
+    plt.close(first)
+    plt.close(second)
 
 
 def test_results_come_back_as_bytes_when_workers_cannot_see_the_folder(tiny_files, tmp_path):
