@@ -79,11 +79,11 @@ def test_four_jobs_on_ray_equal_the_in_process_results(local_ray, tiny_files, tm
 
 
 def test_a_worker_that_dies_is_retried_and_the_batch_completes(local_ray, tiny_files, tmp_path):
-    jobs = four_jobs(tiny_files)[:2]
+    jobs = four_jobs(tiny_files)[:1]
     engine = batch.RayEngine(runner=crash_on_first_attempt, max_retries=2)
     summary = batch.run(jobs, tmp_path / "out", engine=engine, progress=False)
-    assert summary.finished == 2 and summary.ok
-    assert len(list((tmp_path / ATTEMPTS).iterdir())) == 2  # each died once
+    assert summary.finished == 1 and summary.ok
+    assert len(list((tmp_path / ATTEMPTS).iterdir())) == 1  # it died once, then ran
 
 
 def test_a_worker_that_keeps_dying_fails_only_its_job(local_ray, tiny_files, tmp_path):

@@ -2,7 +2,8 @@
 
 Everything is checked before TensorFlow or Ray starts: the whole job file (every problem
 listed, exit 2, nothing runs), the results folder, the engine (Ray installed?). Exit codes:
-0 every job finished, 1 some job failed (the others are kept), 2 bad usage or input,
+0 every job finished, 1 some job failed (the others are kept) or Ray could not start,
+2 bad usage or input,
 130 Ctrl-C (finished jobs are kept: run the command again to go on).
 """
 
@@ -40,8 +41,8 @@ def add_command(subparsers) -> argparse.ArgumentParser:
                         help="where the jobs run (default in-process; ray needs "
                              'pip install "nstlab[ray]")')
     parser.add_argument("--address", default=None, metavar="HOST:PORT",
-                        help="join this running Ray cluster (default $RAY_ADDRESS, else a "
-                             "local Ray)")
+                        help="join this running Ray cluster ('auto': the one `ray start` "
+                             "runs here; default $RAY_ADDRESS, else a Ray of its own)")
     parser.add_argument("--cpus-per-job", type=parse_number("float"), default=1.0,
                         metavar="N", help="Ray CPUs per job (default %(default)s)")
     parser.add_argument("--gpus-per-job", type=parse_number("float"), default=None,
@@ -91,6 +92,10 @@ def run_command(args: argparse.Namespace) -> int:
         return error(" ".join(str(problem).split()), EXIT_USAGE)
     try:
         summary = driver.run(job_list, args.output, engine=engine, progress=not args.quiet)
+    except engines.EngineError as problem:
+        if args.debug:
+            raise
+        return error(str(problem), EXIT_FAILED)
     except KeyboardInterrupt:
         return error("interrupted; finished jobs are kept: run the same command again to "
                      "go on", EXIT_INTERRUPTED)

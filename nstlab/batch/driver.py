@@ -148,11 +148,11 @@ def _run_all(engine, descriptions: list[dict], out_dir: Path, summary: Summary,
 
     bar = tqdm(total=len(descriptions), unit="job", disable=not progress, desc="batch")
 
-    def show():
+    def show(refresh: bool):
         bar.set_postfix(done=summary.finished, running=engine.running,
-                        failed=len(summary.failed), refresh=True)
+                        failed=len(summary.failed), refresh=refresh)
 
-    show()
+    show(True)
     try:
         for description, outcome in engine.outcomes(descriptions):
             if outcome["files"]:
@@ -162,7 +162,7 @@ def _run_all(engine, descriptions: list[dict], out_dir: Path, summary: Summary,
             else:
                 record = results.read_record(out_dir, outcome["key"]) or {}
                 summary.failed[description["label"]] = record.get("message", "failed")
+            show(False)
             bar.update(1)
-            show()
     finally:
         bar.close()

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 from nstlab import options
 from nstlab.batch import results
 from nstlab.batch.worker import run_job
 
-__all__ = ["ENGINES", "InProcessEngine", "RayEngine", "check_ray_installed", "make_engine"]
+__all__ = ["ENGINES", "EngineError", "InProcessEngine", "RayEngine", "check_ray_installed",
+           "make_engine"]
 
 ENGINES = ("in-process", "ray")
 RAY_MISSING = 'the ray engine needs Ray: pip install "nstlab[ray]"'
@@ -38,6 +40,14 @@ def check_ray_installed() -> None:
     """Raise :class:`~nstlab.options.OptionError` with the install line unless Ray is there."""
     if importlib.util.find_spec("ray") is None:
         raise options.OptionError(RAY_MISSING)
+
+
+class EngineError(RuntimeError):
+    """The engine could not start (Ray did not come up, the cluster is unreachable)."""
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _failure(error: BaseException | str, description: dict) -> dict:
@@ -84,8 +94,9 @@ class RayEngine:
     Parameters
     ----------
     address : str, optional
-        ``HOST:PORT`` of a running cluster's head (``ray start --head`` prints it); None
-        uses ``RAY_ADDRESS`` if set, else starts a Ray on this machine for the batch.
+        ``HOST:PORT`` of a running cluster's head (``ray start --head`` prints it), or
+        ``"auto"`` for the cluster ``ray start`` runs on this machine; None uses
+        ``RAY_ADDRESS`` if set, else starts a Ray of its own on this machine for the batch.
     cpus_per_job : float
         Ray's ``num_cpus`` for each job; TensorFlow gets as many threads.
     gpus_per_job : float, optional
@@ -125,8 +136,18 @@ class RayEngine:
         import ray
 
         if not ray.is_initialized():
-            ray.init(address=self.address, log_to_driver=self.log_to_driver,
-                     logging_level=logging.WARNING, **self.init_options)
+            address = self.address or os.environ.get("RAY_ADDRESS")
+            # A Ray of our own, for this batch: on loopback only, and no dashboard (plain ray
+            # has none to show).
+            start_here = {} if address else {"address": "local", "include_dashboard": False,
+                                             "_node_ip_address": "127.0.0.1"}
+            try:
+                ray.init(**{"address": address, **start_here, **self.init_options},
+                         log_to_driver=self.log_to_driver, logging_level=logging.WARNING)
+            except Exception as error:  # Ray raises plain Exception, ConnectionError, ...
+                where = (f"join the Ray cluster at {self.address}" if self.address
+                         else "start or join Ray")
+                raise EngineError(f"could not {where}: {_one_line(error)}") from error
             self._started_ray = True
         resources = ray.cluster_resources()
         if self.gpus_per_job is None:

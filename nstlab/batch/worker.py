@@ -50,14 +50,14 @@ def run_job(description: dict) -> dict:
     still to do.
     """
     from nstlab import native_logs
-    from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 
     started = time.perf_counter()
     content, styles = description["content"], description["styles"]
     try:
         checked = options.from_keywords(description["options"]).validate(content, styles)
-        native_logs.import_tensorflow(quiet=True)
+        native_logs.import_tensorflow(quiet=True)  # first: without its native log lines
         _limit_threads(description.get("threads"))
+        from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
         from nstlab.transfer import stylize_with
 
         with warnings.catch_warnings():
