@@ -50,8 +50,9 @@ def child(engine: str, count: int, size: int, steps: int, cpus_per_job: float,
         import ray
 
         before = time.perf_counter()
-        ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                 logging_level="warning")
+        from nstlab.batch.engines import LOCAL_RAY
+
+        ray.init(**LOCAL_RAY, log_to_driver=False, logging_level="warning")
         init_seconds = time.perf_counter() - before
         runner = batch.RayEngine(cpus_per_job=cpus_per_job)
     summary = batch.run(job_list, out_dir, engine=runner, progress=False, make_gallery=False)
@@ -70,7 +71,7 @@ def run_child(engine: str, args, cpus_per_job: float) -> dict:
         command = [sys.executable, __file__, "--child", engine, "--jobs", str(args.jobs),
                    "--size", str(args.size), "--steps", str(args.steps),
                    "--cpus-per-job", str(cpus_per_job), "--out", out_dir]
-        output = subprocess.run(command, check=True, capture_output=True, text=True,
+        output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True,
                                 env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 

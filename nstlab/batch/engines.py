@@ -28,12 +28,15 @@ from nstlab import options
 from nstlab.batch import results
 from nstlab.batch.worker import run_job
 
-__all__ = ["ENGINES", "EngineError", "InProcessEngine", "RayEngine", "check_ray_installed",
-           "make_engine"]
+__all__ = ["ENGINES", "LOCAL_RAY", "EngineError", "InProcessEngine", "RayEngine",
+           "check_ray_installed", "make_engine"]
 
 ENGINES = ("in-process", "ray")
 RAY_MISSING = 'the ray engine needs Ray: pip install "nstlab[ray]"'
 DEFAULT_MAX_RETRIES = 2
+#: ``ray.init`` keywords for a Ray of our own, for one batch: on loopback only, and no
+#: dashboard (plain ``ray`` has none to show).
+LOCAL_RAY = {"address": "local", "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
 
 
 def check_ray_installed() -> None:
@@ -137,10 +140,7 @@ class RayEngine:
 
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS")
-            # A Ray of our own, for this batch: on loopback only, and no dashboard (plain ray
-            # has none to show).
-            start_here = {} if address else {"address": "local", "include_dashboard": False,
-                                             "_node_ip_address": "127.0.0.1"}
+            start_here = {} if address else LOCAL_RAY
             try:
                 ray.init(**{"address": address, **start_here, **self.init_options},
                          log_to_driver=self.log_to_driver, logging_level=logging.WARNING)
