@@ -35,28 +35,30 @@ def test_a_grid_expands_contents_styles_and_every_combination(tmp_path, tiny_fil
     assert len({job.label for job in found}) == len(found)
 
 
-def test_json_and_yaml_problems_carry_the_line_of_their_job(tmp_path, tiny_files):
-    text = ('{"jobs": [\n'
-            '  {"content": "photo.png", "style": "starry.png", "size": 48},\n'
-            '  {"content": "photo.png", "style": "starry.png",\n'
-            '   "style_wieght": 10}\n'
-            ']}\n')
+JSON_MISTAKE = ('{"jobs": [\n'
+                '  {"content": "photo.png", "style": "starry.png", "size": 48},\n'
+                '  {"content": "photo.png", "style": "starry.png",\n'
+                '   "style_wieght": 10}\n'
+                ']}\n')
+YAML_MISTAKE = ("jobs:\n"
+                "  - content: photo.png\n"
+                "    style: starry.png\n"
+                "    size: 48\n"
+                "  - content: photo.png\n"
+                "    style: starry.png\n"
+                "    size: -3\n")
+
+
+@pytest.mark.parametrize(("name", "text", "line", "reason"), [
+    ("jobs.json", JSON_MISTAKE, 3, "did you mean 'style_weight'"),
+    ("jobs.yaml", YAML_MISTAKE, 5, "size must be a whole number >= 1")])
+def test_problems_carry_the_line_of_their_job(tmp_path, tiny_files, name, text, line, reason):
+    if name.endswith(".yaml"):
+        pytest.importorskip("yaml")
     with pytest.raises(jobs.JobFileError) as caught:
-        jobs.read_job_file(write(tmp_path / "jobs.json", text))
+        jobs.read_job_file(write(tmp_path / name, text))
     (problem,) = caught.value.problems
-    assert problem.line == 3 and "did you mean 'style_weight'" in problem.reason
-    pytest.importorskip("yaml")
-    yaml_text = ("jobs:\n"
-                 "  - content: photo.png\n"
-                 "    style: starry.png\n"
-                 "    size: 48\n"
-                 "  - content: photo.png\n"
-                 "    style: starry.png\n"
-                 "    size: -3\n")
-    with pytest.raises(jobs.JobFileError) as caught:
-        jobs.read_job_file(write(tmp_path / "jobs.yaml", yaml_text))
-    (problem,) = caught.value.problems
-    assert problem.line == 5 and "size must be a whole number >= 1" in problem.reason
+    assert problem.line == line and reason in problem.reason
 
 
 FIVE_MISTAKES = {"defaults": {"size": 48, "steps": 2}, "jobs": [
