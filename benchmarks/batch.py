@@ -47,12 +47,11 @@ def child(engine: str, count: int, size: int, steps: int, cpus_per_job: float,
     if engine == "in-process":
         runner = batch.InProcessEngine()
     else:
-        import ray
 
         before = time.perf_counter()
-        from nstlab.batch.engines import LOCAL_RAY
+        from nstlab.batch.engines import start_local_ray
 
-        ray.init(**LOCAL_RAY, log_to_driver=False, logging_level="warning")
+        start_local_ray(log_to_driver=False, logging_level="warning")
         init_seconds = time.perf_counter() - before
         runner = batch.RayEngine(cpus_per_job=cpus_per_job)
     summary = batch.run(job_list, out_dir, engine=runner, progress=False, make_gallery=False)

@@ -13,7 +13,7 @@ import pytest
 
 from nstlab import batch
 from nstlab.batch import results
-from nstlab.batch.engines import LOCAL_RAY
+from nstlab.batch.engines import start_local_ray
 from nstlab.batch.worker import run_job
 
 ray = pytest.importorskip("ray")
@@ -31,8 +31,8 @@ def local_ray():
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
-    ray.init(**LOCAL_RAY, num_cpus=2, num_gpus=0, object_store_memory=100 * 2**20,
-             log_to_driver=False, logging_level="warning")
+    start_local_ray(num_cpus=2, num_gpus=0, object_store_memory=100 * 2**20,
+                    log_to_driver=False, logging_level="warning")
     yield ray
     ray.shutdown()
     os.environ.clear()

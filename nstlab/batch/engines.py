@@ -29,7 +29,7 @@ from nstlab.batch import results
 from nstlab.batch.worker import run_job
 
 __all__ = ["ENGINES", "LOCAL_RAY", "EngineError", "InProcessEngine", "RayEngine",
-           "check_ray_installed", "make_engine"]
+           "check_ray_installed", "make_engine", "start_local_ray"]
 
 ENGINES = ("in-process", "ray")
 RAY_MISSING = 'the ray engine needs Ray: pip install "nstlab[ray]"'
@@ -37,6 +37,24 @@ DEFAULT_MAX_RETRIES = 2
 #: ``ray.init`` keywords for a Ray of our own, for one batch: on loopback only, and no
 #: dashboard (plain ``ray`` has none to show).
 LOCAL_RAY = {"address": "local", "include_dashboard": False, "_node_ip_address": "127.0.0.1"}
+
+
+def start_local_ray(attempts: int = 2, **keywords) -> None:
+    """``ray.init`` a Ray of our own on this machine (:data:`LOCAL_RAY` plus ``keywords``).
+
+    Ray gives its processes 30 s to come up; on a machine busy with other work its agents
+    (Python processes that import a lot) can miss that, so it tries ``attempts`` times.
+    """
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(**LOCAL_RAY, **keywords)
+            return
+        except Exception:
+            ray.shutdown()
+            if attempt == attempts:
+                raise
 
 
 def check_ray_installed() -> None:
@@ -140,10 +158,13 @@ class RayEngine:
 
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS")
-            start_here = {} if address else LOCAL_RAY
+            keywords = dict(self.init_options, log_to_driver=self.log_to_driver,
+                            logging_level=logging.WARNING)
             try:
-                ray.init(**{"address": address, **start_here, **self.init_options},
-                         log_to_driver=self.log_to_driver, logging_level=logging.WARNING)
+                if address:
+                    ray.init(address=address, **keywords)
+                else:
+                    start_local_ray(**keywords)
             except Exception as error:  # Ray raises plain Exception, ConnectionError, ...
                 where = (f"join the Ray cluster at {self.address}" if self.address
                          else "start or join Ray")
