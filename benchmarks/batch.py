@@ -47,10 +47,9 @@ def child(engine: str, count: int, size: int, steps: int, cpus_per_job: float,
     if engine == "in-process":
         runner = batch.InProcessEngine()
     else:
-
-        before = time.perf_counter()
         from nstlab.batch.engines import start_local_ray
 
+        before = time.perf_counter()
         start_local_ray(log_to_driver=False, logging_level="warning")
         init_seconds = time.perf_counter() - before
         runner = batch.RayEngine(cpus_per_job=cpus_per_job)
