@@ -13,7 +13,7 @@ import math
 import textwrap
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from nstlab.batch import results
 from nstlab.files import write_atomically
@@ -23,7 +23,7 @@ __all__ = ["CONTACT_SHEET", "INDEX", "contact_sheet", "write_gallery"]
 CONTACT_SHEET = "contact_sheet.png"
 INDEX = "index.html"
 TILE = 192  # pixels of the longest side of each picture on the sheet
-LABEL_LINES = 3
+LABEL_LINES = 4
 LINE_HEIGHT = 13
 PAD = 6
 CHARS_PER_LINE = 30
@@ -31,12 +31,11 @@ CHARS_PER_LINE = 30
 
 def _tile(out_dir: Path, key: str) -> Image.Image:
     """The job's image fitted into a TILE x TILE square, or grey when there is none."""
-    tile = Image.new("RGB", (TILE, TILE), "#d0d0d0")
+    tile = Image.new("RGB", (TILE, TILE), "#eeeeee")
     path = results.job_folder(out_dir, key) / results.IMAGE_FILE
     if results.status_of(out_dir, key) == "finished" and path.is_file():
         with Image.open(path) as picture:
-            picture = picture.convert("RGB")
-            picture.thumbnail((TILE, TILE))
+            picture = ImageOps.contain(picture.convert("RGB"), (TILE, TILE))  # up or down
             tile.paste(picture, ((TILE - picture.width) // 2, (TILE - picture.height) // 2))
     return tile
 
