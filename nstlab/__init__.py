@@ -44,7 +44,7 @@ _EXPORTS = {
 }
 
 _SUBMODULES = {
-    "backbones", "book", "checkpoint", "checks", "cli", "color", "data", "download",
+    "backbones", "batch", "book", "checkpoint", "checks", "cli", "color", "data", "download",
     "exercises", "explorer", "features", "files", "generated", "grade", "hardware", "history",
     "images", "lbfgs", "live", "losses", "memory", "messages", "native_logs", "notebook",
     "optimize", "options", "reconstruct", "sandbox", "tradeoff", "transfer", "viz",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nstlab import book, options
 from nstlab import grade as grading
+from nstlab.batch import command as batch_command
 from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, fail, warn
 
 EXAMPLES = """\
@@ -35,6 +36,7 @@ examples:
   nstlab stylize photo.jpg style.jpg -o out.png --resume run1/
   nstlab exercises student/        write exercise copies of the notebooks
   nstlab grade submissions/ -o grades.csv    run each student's notebooks, one row per exercise
+  nstlab batch jobs.json -o results/ [--engine ray]   many runs, resumable, with a gallery
   nstlab book -o site/ --quick     the course as a website (in a clone of the repository)
 """
 
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--notebooks", default="notebooks",
                            help="folder of the source notebooks (default ./notebooks)")
     grading.add_command(commands)
+    batch_command.add_command(commands)
     book.add_command(commands)
     return parser
 
@@ -279,6 +282,8 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     if args.command == "grade":
         return grading.run_command(args)
+    if args.command == "batch":
+        return batch_command.run_command(args)
     if args.command == "book":
         return book.run_command(args)
     debug = getattr(args, "debug", False)

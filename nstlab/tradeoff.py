@@ -115,6 +115,8 @@ def ratio_depth_grid(
     seed: int = 0,
     progress: bool = False,
     panel_size: float = 2.0,
+    engine=None,
+    out_dir=None,
 ):
     """Stylize for every pair of style-layer set and ratio alpha/beta; draw the grid.
 
@@ -152,6 +154,13 @@ def ratio_depth_grid(
         As in :func:`nstlab.stylize`.
     panel_size : float
         Width of each image in the figure, in inches.
+    engine : "in-process", "ray" or a batch engine, optional
+        Run the cells as a batch (:func:`nstlab.batch.run`) on this engine, for example
+        on a Ray cluster, instead of one after another here. Each cell is then an
+        :func:`nstlab.stylize` run with the same losses, steps and start, kept in
+        ``out_dir``, so a grid stopped midway resumes.
+    out_dir : path, optional
+        The batch's results folder (default: a new temporary folder); only with ``engine``.
 
     Returns
     -------
@@ -189,20 +198,73 @@ def ratio_depth_grid(
                              extractor=extractor)
 
     grid = RatioDepthGrid(photo, painting, rows, ratios)
+    if engine is not None:
+        cells = _cells_as_batch(photo, painting, rows, ratios, engine, out_dir, progress, dict(
+            content_layers=content_layers, content_weight=content_weight, tv_weight=tv_weight,
+            steps=steps, init=init, optimizer=optimizer, backbone=backbone, pooling=pooling,
+            seed=seed))
     for name, layers in rows.items():
         for ratio in ratios:
-            seed_everything(seed)
-            objective = losses.Objective(
-                photo, painting, content_layers=content_layers, style_layers=layers,
-                content_weight=content_weight, style_weight=content_weight / ratio,
-                tv_weight=tv_weight, extractor=extractor)
-            start = initial_image(init, photo, painting, seed)
-            image, history, _ = optimize_pixels(objective, start, steps=steps,
-                                                optimizer=optimizer, progress=progress)
+            if engine is not None:
+                image, history = cells[name, ratio]
+            else:
+                seed_everything(seed)
+                objective = losses.Objective(
+                    photo, painting, content_layers=content_layers, style_layers=layers,
+                    content_weight=content_weight, style_weight=content_weight / ratio,
+                    tv_weight=tv_weight, extractor=extractor)
+                start = initial_image(init, photo, painting, seed)
+                image, history, _ = optimize_pixels(objective, start, steps=steps,
+                                                    optimizer=optimizer, progress=progress)
             grid[name, ratio] = image
             grid.histories[name, ratio] = history
             grid.distances[name, ratio] = _distances(ruler, image)
     return grid, _grid_figure(grid, panel_size)
+
+
+def _cells_as_batch(photo, painting, rows: dict, ratios: list, engine, out_dir, progress: bool,
+                    shared: dict) -> dict:
+    """Every cell as a job of :func:`nstlab.batch.run`; ``{(row, ratio): (image, history)}``.
+
+    The resized inputs are saved as PNG in ``out_dir/inputs`` (the jobs refer to files);
+    each job matches the in-process cell: one scale at the inputs' size, float32.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from nstlab import batch
+    from nstlab.batch import results
+    from nstlab.history import History
+    from nstlab.images import save_image
+
+    out_dir = Path(out_dir) if out_dir is not None else Path(
+        tempfile.mkdtemp(prefix="nstlab-grid-"))
+    inputs = out_dir / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    content_file = save_image(photo, inputs / "content.png")
+    style_file = save_image(painting, inputs / "style.png")
+    size = max(photo.shape[:2])
+    jobs, cells = [], []
+    for name, layers in rows.items():
+        for ratio in ratios:
+            jobs.append({"content": str(content_file), "style": str(style_file),
+                         "label": f"{name}, {_ratio_label(ratio)}", "size": size,
+                         "scales": None, "precision": "float32", "style_layers": layers,
+                         "style_weight": shared["content_weight"] / ratio, **shared})
+            cells.append((name, ratio))
+    summary = batch.run(jobs, out_dir, engine=engine, progress=progress)
+    if summary.failed:
+        raise RuntimeError(f"{len(summary.failed)} cells of the grid failed (records in "
+                           f"'{out_dir}'): " + "; ".join(
+                               f"{label}: {why}" for label, why in summary.failed.items()))
+    found = {}
+    for cell, job in zip(cells, summary.jobs, strict=True):
+        folder = summary.folders[job.label]
+        record = json.loads((folder / results.HISTORY_FILE).read_text())
+        found[cell] = (load_image(folder / results.IMAGE_FILE),
+                       History.from_dict(record["history"]))
+    return found
 
 
 def _distances(ruler: losses.Objective, image: np.ndarray) -> dict[str, float]:

@@ -27,3 +27,12 @@ def photo_64(photo_path):
 @pytest.fixture(scope="session")
 def starry_64(starry_path):
     return load_image(starry_path, max_size=64)
+
+
+@pytest.fixture
+def tiny_files(tmp_path, photo_path, starry_path):
+    """The photo and Starry Night as 48 px PNG files in ``tmp_path`` (for batch job files)."""
+    from nstlab.images import save_image
+
+    return (save_image(load_image(photo_path, max_size=48), tmp_path / "photo.png"),
+            save_image(load_image(starry_path, max_size=48), tmp_path / "starry.png"))
