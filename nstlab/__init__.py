@@ -45,7 +45,7 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "checkpoint", "checks", "cli", "color", "data", "download", "exercises",
-    "explorer", "features", "files", "generated", "grade", "hardware", "history", "images",
+    "explorer", "fast", "features", "files", "generated", "grade", "hardware", "history", "images",
     "lbfgs", "live", "losses", "memory", "native_logs", "notebook", "optimize", "options",
     "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
 }

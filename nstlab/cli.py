@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nstlab import grade as grading
 from nstlab import options
+from nstlab.fast import command as fast_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -37,6 +38,7 @@ examples:
   nstlab stylize photo.jpg style.jpg -o out.png --resume run1/
   nstlab exercises student/        write exercise copies of the notebooks
   nstlab grade submissions/ -o grades.csv    run each student's notebooks, one row per exercise
+  nstlab fast starry_night photo.jpg -o out.png    stylize in one pass with a trained network
 """
 
 
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--notebooks", default="notebooks",
                            help="folder of the source notebooks (default ./notebooks)")
     grading.add_command(commands)
+    fast_commands.add_commands(commands)
     return parser
 
 
@@ -291,7 +294,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            return _exercises(args) if args.command == "exercises" else _run(args)
+            runners = {"exercises": _exercises, **fast_commands.RUNNERS}
+            return runners.get(args.command, _run)(args)
     except (UsageError, options.OptionError, ImageError, BackboneError,
             CheckpointError) as error:
         if debug:
