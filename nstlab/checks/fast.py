@@ -152,13 +152,13 @@ def check_fast_train_step(train_step):
     ref_optimizer.apply_gradients(zip(gradients, reference.trainable_variables, strict=True))
     want = reference.get_weights()
 
-    expect(any(not np.array_equal(a, b) for a, b in zip(got, start, strict=True)),
-           "the network's weights did not change: apply the gradients with "
-           "optimizer.apply_gradients(zip(gradients, model.trainable_variables))")
     picture_loss = float(ref_objective(photos, content=photos)[0])
     expect(not np.isclose(got_loss, picture_loss, rtol=1e-3),
            "your loss is the loss of the photos themselves: measure the network's pictures, "
            "objective(model(photos), content=photos)")
+    expect(any(not np.array_equal(a, b) for a, b in zip(got, start, strict=True)),
+           "the network's weights did not change: apply the gradients with "
+           "optimizer.apply_gradients(zip(gradients, model.trainable_variables))")
     expect(np.isclose(got_loss, float(want_loss), rtol=1e-3),
            f"your loss {got_loss:.6g} is not the loss of the network's pictures "
            f"({float(want_loss):.6g}): return objective(model(photos), content=photos)[0], "
