@@ -102,7 +102,7 @@ def _tiny_setup():
     from nstlab.data import load_sample
 
     photo = load_sample("grace_hopper", max_size=2 * TINY)
-    photos = np.stack([photo[:TINY, :TINY], photo[TINY:, TINY:2 * TINY]])
+    photos = np.stack([photo[:TINY, :TINY], photo[TINY:2 * TINY, -TINY:]])
     painting = load_sample("starry_night", max_size=2 * TINY)
     for array in (photos, painting):
         array.setflags(write=False)
