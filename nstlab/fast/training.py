@@ -90,8 +90,8 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
     """The compiled training step: ``step(batch) -> (total, parts)``, weights updated.
 
     Each device computes the loss of its share of the batch; dividing by the number of
-    devices makes the summed gradients (and losses) those of the mean over the whole
-    batch, the same as on one device.
+    devices makes the gradients (and losses) summed over the devices those of the mean over
+    the whole batch, the same as on one device.
     """
     replicas = strategy.num_replicas_in_sync
 
@@ -101,6 +101,8 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
             total, parts = objective(pictures, content=photos)
             share = total / replicas
         gradients = tape.gradient(share, model.trainable_variables)
+        # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
+        # (tests/test_fast_strategy.py checks it), so each device's update is the same.
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return share, {name: value / replicas for name, value in parts.items()}
 
