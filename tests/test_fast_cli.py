@@ -1,6 +1,5 @@
 """`nstlab train-fast` and `nstlab fast`: a quick run, --resume, and bad input as one line."""
 
-import json
 import subprocess
 import sys
 import zipfile
@@ -123,4 +122,4 @@ def test_checks_come_before_tensorflow(tmp_path, starry_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=REPO, check=True)
     assert done.stdout.split() == ["2", "False"]
-    assert json.dumps("is empty") in json.dumps(done.stderr)
+    assert "is empty" in done.stderr
