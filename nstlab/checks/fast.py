@@ -122,7 +122,10 @@ def _fresh(photos_painting):
     objective = Objective(None, painting, batch_content=True,
                           content_layers=["block2_conv2"],
                           style_layers=["block1_conv1", "block2_conv1", "block3_conv1"])
-    optimizer = keras.optimizers.Adam(1e-3)
+    # Plain SGD, not Adam: the biases of the convolutions before instance normalisation have
+    # a true gradient of zero, and Adam turns its rounding noise (which differs between a
+    # compiled and an eager step) into full-size steps of random sign.
+    optimizer = keras.optimizers.SGD(1e-11)
     return model, objective, optimizer
 
 
@@ -132,7 +135,7 @@ def _fresh(photos_painting):
     Solver("nstlab.fast.train_fast", target="nstlab.fast.training.train_fast",
            why="which trains the network for you")])
 def check_fast_train_step(train_step):
-    """``train_step(model, objective, optimizer, photos)``: one Adam step on the network's
+    """``train_step(model, objective, optimizer, photos)``: one optimiser step on the network's
     weights for the loss of its pictures of ``photos``; returns the total loss before it."""
     import tensorflow as tf
 
@@ -164,6 +167,8 @@ def check_fast_train_step(train_step):
            f"({float(want_loss):.6g}): return objective(model(photos), content=photos)[0], "
            "computed before the update")
     worst = max(float(np.abs(a - b).max()) for a, b in zip(got, want, strict=True))
-    expect(worst < 1e-4, f"after your step the weights differ from one Adam step by up to "
-                         f"{worst:.3g}: take the gradient of the total loss with respect to "
-                         "model.trainable_variables, inside the GradientTape")
+    change = max(float(np.abs(a - b).max()) for a, b in zip(want, start, strict=True))
+    expect(worst <= 1e-3 * change, f"after your step the weights differ from one optimiser "
+                                   f"step by up to {worst:.3g} (the step moves them by up to "
+                                   f"{change:.3g}): take the gradient of the total loss with "
+                                   "respect to model.trainable_variables, inside the tape")
