@@ -5,6 +5,7 @@ fresh Python process.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import json
+import os
 import numpy as np
 import tensorflow as tf
 
@@ -79,3 +81,15 @@ def test_mirrored_on_two_cpu_devices_matches_the_default_strategy():
     assert result["weight_gap"] < 1e-3 * result["weight_change"] + 1e-7
     second_default, second_mirrored = result["second"]
     assert abs(second_default - second_mirrored) <= 1e-3 * abs(second_default)
+
+
+def test_multi_worker_without_a_cluster_runs_alone():
+    """Without TF_CONFIG the multi-worker strategy is a cluster of one (fresh process: it must
+    be created before other TensorFlow work)."""
+    script = ("from nstlab.fast.strategy import make_strategy\n"
+              "print(make_strategy('multi-worker').num_replicas_in_sync)\n")
+    env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "1"
