@@ -45,9 +45,9 @@ _EXPORTS = {
 
 _SUBMODULES = {
     "backbones", "batch", "book", "checkpoint", "checks", "cli", "color", "data", "download",
-    "exercises", "explorer", "features", "files", "generated", "grade", "hardware", "history",
-    "images", "lbfgs", "live", "losses", "memory", "messages", "native_logs", "notebook",
-    "optimize", "options", "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
+    "exercises", "explorer", "fast", "features", "files", "generated", "grade", "hardware",
+    "history", "images", "lbfgs", "live", "losses", "memory", "messages", "native_logs",
+    "notebook", "optimize", "options", "reconstruct", "sandbox", "tradeoff", "transfer", "viz",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -23,6 +23,7 @@ from pathlib import Path
 from nstlab import book, options
 from nstlab import grade as grading
 from nstlab.batch import command as batch_command
+from nstlab.fast import command as fast_commands
 from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, fail, warn
 
 EXAMPLES = """\
@@ -38,6 +39,7 @@ examples:
   nstlab grade submissions/ -o grades.csv    run each student's notebooks, one row per exercise
   nstlab batch jobs.json -o results/ [--engine ray]   many runs, resumable, with a gallery
   nstlab book -o site/ --quick     the course as a website (in a clone of the repository)
+  nstlab fast starry_night photo.jpg -o out.png    stylize in one pass with a trained network
 """
 
 
@@ -115,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     grading.add_command(commands)
     batch_command.add_command(commands)
     book.add_command(commands)
+    fast_commands.add_commands(commands)
     return parser
 
 
@@ -295,7 +298,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            return _exercises(args) if args.command == "exercises" else _run(args)
+            runners = {"exercises": _exercises, **fast_commands.RUNNERS}
+            return runners.get(args.command, _run)(args)
     except (UsageError, options.OptionError, ImageError, BackboneError,
             CheckpointError) as error:
         if debug:

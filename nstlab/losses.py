@@ -326,6 +326,10 @@ class Objective:
         the image keeps the content.
     extractor : FeatureExtractor, optional
         Reuse an existing extractor (must cover the layers).
+    batch_content : bool
+        The content comes with each call instead of from ``content`` (which must be None):
+        ``objective(images, content=photos)`` compares each image with the photo at the same
+        index in the batch. For training a network on batches of photos (:mod:`nstlab.fast`).
     precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
         The network's arithmetic (:class:`nstlab.features.FeatureExtractor`); Gram matrices
         and losses stay float32. For GPUs with tensor cores; float16 can overflow on large
@@ -337,7 +341,8 @@ class Objective:
 
     Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
     ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted
-    scalar losses, and ``total`` is their sum.
+    scalar losses, and ``total`` is their sum. For a batch of several images each part is
+    the mean over the images, so a batch's loss is the mean of its images' losses.
     """
 
     def __init__(
@@ -360,11 +365,16 @@ class Objective:
         coarse_style=None,
         coarse_layers=None,
         precision: str = "float32",
+        batch_content: bool = False,
     ):
+        if batch_content and content is not None:
+            raise ValueError("batch_content=True takes the content with each call; "
+                             "pass content=None")
+        self.batch_content = bool(batch_content)
         for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
                             ("tv_weight", tv_weight)):
             check_number(value, name, at_least=0)
-        if content is None:
+        if content is None and not batch_content:
             content_layers = []
         elif content_layers is None:
             content_layers = list(DEFAULT_CONTENT_LAYERS)
@@ -391,7 +401,7 @@ class Objective:
         self.extractor = extractor
 
         self.content_targets = {}
-        if self.content_layers:
+        if self.content_layers and not self.batch_content:
             content_batch = _as_batch(content)
             self.extractor.check_size(*content_batch.shape[1:3])
             features = self.extractor(content_batch)
@@ -416,20 +426,33 @@ class Objective:
         return ([part_name("content", name) for name in self.content_layers]
                 + [part_name("style", name) for name in self.style_layers] + ["tv"])
 
-    def __call__(self, images):
+    def content_features(self, photos) -> dict:
+        """The content targets for a batch of photos: their features at the content layers."""
+        features = self.extractor(photos)
+        return {name: tf.stop_gradient(features[name]) for name in self.content_layers}
+
+    def __call__(self, images, content=None):
+        """``(total, parts)`` for an image batch; ``content``: the photos (``batch_content``)."""
         images = tf.convert_to_tensor(images, dtype=tf.float32)
         if images.shape.rank == 3:
             images = images[tf.newaxis]
+        content_targets = self.content_targets
+        if content is not None:
+            content_targets = self.content_features(content)
+        elif self.batch_content and self.content_layers:
+            raise ValueError("this objective takes its content with each call: "
+                             "objective(images, content=photos)")
         features = self.extractor(images)
         parts = {}
         for name in self.content_layers:
             weight = self.content_weight * self.content_layer_weights[name]
             parts[part_name("content", name)] = weight * content_loss(
-                features[name], self.content_targets[name])
+                features[name], content_targets[name])
         for name in self.style_layers:
             weight = self.style_weight * self.style_layer_weights[name]
             parts[part_name("style", name)] = weight * self.targets.loss(name, features[name])
-        parts["tv"] = self.tv_weight * total_variation_loss(images)
+        images_in_batch = tf.cast(tf.shape(images)[0], tf.float32)
+        parts["tv"] = self.tv_weight * total_variation_loss(images) / images_in_batch
         total = tf.add_n(list(parts.values()))
         return total, parts
 

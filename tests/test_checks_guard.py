@@ -21,6 +21,8 @@ import nstlab
 from nstlab import checks, color
 from nstlab import gram_matrix as bound_before  # a name bound before any check runs
 from nstlab.checks import CheckFailed, Solver, WriteItYourself, forbidding
+from nstlab.fast import network as fast_network
+from nstlab.fast.training import make_train_step
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -46,6 +48,11 @@ def stylize_with_the_package(content, style, steps, content_layers, style_layers
     image, history, _ = nstlab.optimize_pixels(objective, content, steps=steps,
                                                optimizer="adam", progress=False)
     return image, history.total
+
+
+def train_step_from_the_package(model, objective, optimizer, photos):
+    step = make_train_step(model, objective, optimizer, tf.distribute.get_strategy())
+    return step(photos)[0]
 
 
 def output_shape_by_running_vgg(height, width, layer):
@@ -76,6 +83,13 @@ DELEGATES = [
     ("check_train_step", adam_from_keras, "keras.optimizers.Adam"),
     ("check_output_shape", output_shape_by_running_vgg, "nstlab.backbones.build_vgg"),
     ("check_my_style_transfer", stylize_with_the_package, "nstlab.Objective"),
+    # notebook 09
+    ("check_instance_norm", lambda x, epsilon: fast_network.InstanceNormalization(epsilon)(x),
+     "nstlab.fast.network.InstanceNormalization"),
+    ("check_residual_block", lambda x, channels: fast_network.residual_block(x, channels),
+     "nstlab.fast.network.residual_block"),
+    ("check_fast_train_step", train_step_from_the_package,
+     "nstlab.fast.training.make_train_step"),
 ]
 
 
@@ -108,7 +122,8 @@ def notebook_solution(notebook: str, function: str):
     notebook: a solution that uses others (the capstone's loop uses its pieces) finds them.
     """
     cells = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4).cells
-    namespace = {"np": np, "tf": tf, "keras": keras, "nstlab": nstlab, "color": color}
+    namespace = {"np": np, "tf": tf, "keras": keras, "nstlab": nstlab, "color": color,
+                 "network": fast_network}
     for index, cell in enumerate(cells):
         if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
             exec(compile(cell.source, f"{notebook}: cell {index}", "exec"), namespace)
@@ -128,6 +143,9 @@ SOLUTIONS = {  # check -> (notebook, function)
     "check_upsample_and_continue": ("06_fine_tuning_and_post_processing",
                                     "upsample_and_continue"),
     "check_my_style_transfer": ("07_capstone", "my_stylize"),
+    "check_instance_norm": ("09_fast_style_transfer", "instance_norm"),
+    "check_residual_block": ("09_fast_style_transfer", "residual_block"),
+    "check_fast_train_step": ("09_fast_style_transfer", "train_step"),
 }
 
 

@@ -18,7 +18,7 @@ def requirement_name(spec: str) -> str:
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra in ("test", "dev", "teach", "book"):
+    for extra in ("test", "dev", "teach", "book", "ray", "fast"):
         specs += project["optional-dependencies"][extra]
     return {requirement_name(spec): spec.replace(" ", "") for spec in specs}
 
@@ -92,7 +92,8 @@ def test_the_paintings_ship_as_package_data_with_their_pinned_hashes():
     from nstlab.files import sha256_of
 
     expected = {f"paintings/{painting.filename}" for painting in PAINTINGS.values()}
-    assert package_data_files() == expected | {"paintings/CREDITS.txt"}
+    fast_model = {"fast/models/starry_night.keras", "fast/models/README.md"}
+    assert package_data_files() == expected | {"paintings/CREDITS.txt"} | fast_model
     for painting in PAINTINGS.values():
         assert sha256_of(REPO / "nstlab" / "paintings" / painting.filename) == painting.sha256
 

@@ -21,6 +21,7 @@ from a log the checks write (:func:`nstlab.grade.record_check`), not from what t
 """
 
 from nstlab.checks import capstone as _capstone
+from nstlab.checks import fast as _fast
 from nstlab.checks import layers as _layers
 from nstlab.checks import optimization as _optimization
 from nstlab.checks import representations as _representations
@@ -34,10 +35,11 @@ from nstlab.checks._base import (
     forbidding,
 )
 from nstlab.checks.capstone import *  # noqa: F403
+from nstlab.checks.fast import *  # noqa: F403
 from nstlab.checks.layers import *  # noqa: F403
 from nstlab.checks.optimization import *  # noqa: F403
 from nstlab.checks.representations import *  # noqa: F403
 
 __all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
-           "forbidding", *_capstone.__all__, *_layers.__all__, *_optimization.__all__,
-           *_representations.__all__]
+           "forbidding", *_capstone.__all__, *_fast.__all__, *_layers.__all__,
+           *_optimization.__all__, *_representations.__all__]

@@ -1,0 +1,205 @@
+"""The commands ``nstlab train-fast`` and ``nstlab fast``.
+
+::
+
+    nstlab train-fast STYLE PHOTOS -o model.keras [--size 128 --steps 1000 ...]
+    nstlab train-fast STYLE PHOTOS -o model.keras --resume model.keras --steps 500
+    nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
+
+Same conventions as ``nstlab stylize``: every option and input is checked before
+TensorFlow starts; exit codes 0 done, 1 failed (NaN), 2 bad usage or input, 130 Ctrl-C;
+files are written atomically and never replaced without ``--overwrite``. ``train-fast``
+writes its model file every ``--save-every`` steps and when it ends however it ends, so
+after Ctrl-C ``--resume`` goes on from the last good weights.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from nstlab import backbones, options
+from nstlab.fast import modelfile, photos, recipe
+from nstlab.fast.recipe import (
+    CHECKPOINT_EVERY,
+    DEFAULT_STEPS,
+    SHIPPED_MODELS,
+    STRATEGIES,
+    Recipe,
+)
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT
+
+DEFAULTS = Recipe()
+
+# The recipe's fields the command sets, with their flag's help (defaults from Recipe).
+RECIPE_FLAGS = {
+    "size": ("int", "side of the random square photo crops, px"),
+    "batch_size": ("int", "crops per step (over all devices)"),
+    "width": ("int", "channels of the network's first layer (Johnson et al.: 32)"),
+    "residual_blocks": ("int", "residual blocks (Johnson et al.: 5)"),
+    "learning_rate": ("float", "Adam's step size"),
+    "style_size": ("int", "longest side of the style image for its Gram matrices, px"),
+    "content_weight": ("float", "alpha: weight of the content loss"),
+    "style_weight": ("float", "beta: weight of the style loss"),
+    "tv_weight": ("float", "weight of the total-variation loss"),
+    "seed": ("int", "seeds the network's first weights and the crops"),
+}
+
+
+def add_commands(subparsers) -> None:
+    """Add ``train-fast`` and ``fast`` to the ``nstlab`` command's sub-commands."""
+    train = subparsers.add_parser(
+        "train-fast", help="train a network that stylizes photos in one pass (Johnson et al.)",
+        description="Train an image transformation network (Johnson, Alahi & Fei-Fei 2016) on "
+                    "random crops of PHOTOS to minimise nstlab's style loss for STYLE. "
+                    "PHOTOS is a folder, or 'samples' for the photos installed with nstlab.")
+    train.add_argument("style", help="the style image (path or URL)")
+    train.add_argument("photos", help="a folder of photos, or 'samples'")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL.keras",
+                       help="the model file (written every --save-every steps and at the end)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace OUTPUT if it exists (not needed when it is --resume's file)")
+    train.add_argument("--steps", type=options.parse_number("int"), default=DEFAULT_STEPS,
+                       help="training steps of this run (default %(default)s)")
+    group = train.add_argument_group("recipe (recorded in the model file; kept on --resume)")
+    for name, (kind, text) in RECIPE_FLAGS.items():
+        group.add_argument(f"--{name.replace('_', '-')}", type=options.parse_number(kind),
+                           default=None, help=f"{text} (default {getattr(DEFAULTS, name)})")
+    group.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=None,
+                       help=f"the loss network (default {DEFAULTS.backbone})")
+    train.add_argument("--resume", default=None, metavar="MODEL.keras",
+                       help="go on from a model file written by train-fast")
+    train.add_argument("--strategy", choices=STRATEGIES, default="default",
+                       help="one device, all GPUs of this machine, or several machines "
+                            "(TF_CONFIG) (default %(default)s)")
+    train.add_argument("--save-every", type=options.parse_number("int"), default=CHECKPOINT_EVERY,
+                       metavar="N", help="write the model file every N steps (default %(default)s)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--debug", action="store_true",
+                       help="show tracebacks and TensorFlow's own log lines")
+
+    fast = subparsers.add_parser(
+        "fast", help="stylize a photo in one pass with a trained network",
+        description="Stylize PHOTO with a network trained by train-fast. MODEL is a .keras "
+                    f"file or a model shipped with nstlab ({', '.join(SHIPPED_MODELS)}).")
+    fast.add_argument("model", metavar="MODEL", help="a .keras file, or " +
+                      " or ".join(SHIPPED_MODELS))
+    fast.add_argument("photo", help="the photo (path or URL)")
+    fast.add_argument("-o", "--output", required=True, help="where to write the image")
+    fast.add_argument("--size", type=options.parse_number("int"), default=None, metavar="PX",
+                      help="resize the photo so its longest side is PX (default: keep its size)")
+    fast.add_argument("--overwrite", action="store_true",
+                      help="replace OUTPUT if it exists (default: refuse)")
+    fast.add_argument("--quiet", action="store_true", help="print nothing when done")
+    fast.add_argument("--debug", action="store_true",
+                      help="show tracebacks and TensorFlow's own log lines")
+
+
+def _recipe_given(args) -> dict:
+    """The recipe options given on the command line (the others keep their defaults)."""
+    given = {name: getattr(args, name) for name in RECIPE_FLAGS
+             if getattr(args, name) is not None}
+    if args.backbone is not None:
+        given["backbone"] = args.backbone
+    return given
+
+
+def _same_file(first, second) -> bool:
+    return Path(first).resolve() == Path(second).resolve()
+
+
+def run_train(args) -> int:
+    """``nstlab train-fast``: check everything, then train; returns the exit code."""
+    from nstlab.images import image_shape
+
+    given = _recipe_given(args)
+    continuing = args.resume is not None and _same_file(args.output, args.resume)
+    output = options.check_output_path(args.output, overwrite=args.overwrite or continuing,
+                                       suffixes=(modelfile.SUFFIX,))
+    steps = recipe.check_steps(args.steps)
+    options.check_number(args.save_every, "--save-every", whole=True, at_least=1)
+    if args.resume is not None:
+        saved = Recipe.from_dict(modelfile.read_record(recipe.model_path(args.resume),
+                                                       backbone=args.backbone)["recipe"])
+        for name, value in given.items():
+            if getattr(saved, name) != value:
+                raise options.OptionError(
+                    f"--{name.replace('_', '-')} {value} differs from the recipe of "
+                    f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
+    else:
+        Recipe(**given).checked()
+    image_shape(args.style)
+    photos.find_photos(args.photos)
+
+    from nstlab import native_logs
+
+    native_logs.import_tensorflow(quiet=not args.debug)
+    from nstlab.fast.strategy import make_strategy
+    from nstlab.fast.training import train_fast
+    from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
+
+    strategy = make_strategy(args.strategy)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
+                            resume=args.resume, checkpoint=output,
+                            checkpoint_every=args.save_every, progress=not args.quiet, **given)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if result.path is None:
+        print(f"nstlab: error: could not write '{output}'; the model is lost",
+              file=sys.stderr)
+        return EXIT_FAILED
+    steps_done, history = result.record["steps"], result.history
+    if result.stop_reason == STOP_NON_FINITE:
+        print(f"nstlab: the loss became NaN or infinite after {steps_done} steps; kept the "
+              f"weights from before in {output}. Try a smaller --learning-rate.",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if result.stop_reason == STOP_INTERRUPTED:
+        print(f"nstlab: stopped after {steps_done} steps; saved the model so far to {output} "
+              f"(go on with --resume {output})", file=sys.stderr)
+        return EXIT_SIGINT
+    if not args.quiet:
+        print(f"saved {output} ({steps_done} steps, final loss {history.total[-1]:.4g}, "
+              f"{history.time[-1] / 60:.1f} minutes of training)")
+    return EXIT_OK
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_fast(args) -> int:
+    """``nstlab fast``: check everything, then stylize; returns the exit code."""
+    import time
+
+    from nstlab.images import SAVE_FORMATS, image_shape, save_image
+
+    output = options.check_output_path(args.output, overwrite=args.overwrite,
+                                       suffixes=tuple(SAVE_FORMATS))
+    if args.size is not None:
+        options.check_number(args.size, "--size", whole=True, at_least=8)
+    path = recipe.model_path(args.model)
+    modelfile.read_record(path)
+    image_shape(args.photo)
+
+    from nstlab import native_logs
+
+    native_logs.import_tensorflow(quiet=not args.debug)
+    from nstlab.fast.stylizer import FastStylizer
+
+    stylizer = FastStylizer.load(path)
+    start = time.perf_counter()
+    picture = stylizer(args.photo, max_size=args.size)
+    seconds = time.perf_counter() - start
+    save_image(picture, output)
+    if not args.quiet:
+        print(f"saved {output} ({picture.shape[1]}x{picture.shape[0]} px, {seconds:.2f} s "
+              "including the network's first run)")
+    return EXIT_OK
+
+
+#: The runner of each command, for ``nstlab.cli.main``.
+RUNNERS = {"train-fast": run_train, "fast": run_fast}

@@ -1,0 +1,97 @@
+"""A fast-style model on disk: a Keras ``.keras`` file with nstlab's record inside.
+
+A ``.keras`` file is a zip archive (Keras writes ``config.json``, ``metadata.json`` and
+``model.weights.h5``). nstlab adds one more member, ``nstlab.json``, which says that the
+file is a nstlab fast-style model and records how it was made::
+
+    {"format": "nstlab-fast-style", "version": 1, "backbone": "vgg16",
+     "recipe": {...}, "steps": 1200, "seconds": 1500.0, "style": "starry_night.jpg",
+     "photos": [...], "history": {...}}
+
+Keras ignores the extra member, so the file also opens with ``keras.saving.load_model``.
+:func:`read_record` reads the record without TensorFlow, so the command line refuses a
+damaged file, a file that is not nstlab's, or a model for another loss network at once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from nstlab.fast.recipe import MODEL_FORMAT, MODEL_VERSION, ModelFileError, Recipe
+from nstlab.files import write_atomically
+
+RECORD_NAME = "nstlab.json"
+SUFFIX = ".keras"
+
+
+def read_record(path, *, backbone: str | None = None) -> dict:
+    """The nstlab record of the model file at ``path`` (no TensorFlow needed).
+
+    With ``backbone``, the model must have been trained with that loss network.
+    Raises :class:`ModelFileError` (one line) for a missing, damaged or foreign file.
+    """
+    path = Path(path)
+    if path.suffix.lower() != SUFFIX:
+        raise ModelFileError(f"model '{path}' is not a {SUFFIX} file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if RECORD_NAME not in names:
+                what = "a Keras model" if "config.json" in names else "a zip archive"
+                raise ModelFileError(f"model '{path}' is {what} but not a nstlab fast-style "
+                                     "model (it has no nstlab record)")
+            record = json.loads(archive.read(RECORD_NAME))
+            if "model.weights.h5" not in names:
+                raise ModelFileError(f"model '{path}' is damaged: it has no weights")
+    except (zipfile.BadZipFile, EOFError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"model '{path}' is damaged or not a model file ({error})") from None
+    except OSError as error:
+        raise ModelFileError(f"cannot read model '{path}': {error.strerror or error}") from None
+    if not isinstance(record, dict) or record.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"model '{path}' is not a nstlab fast-style model")
+    if record.get("version") != MODEL_VERSION:
+        raise ModelFileError(f"model '{path}' has format version {record.get('version')!r}; "
+                             f"this nstlab reads version {MODEL_VERSION}: update nstlab")
+    try:
+        Recipe.from_dict(record.get("recipe", {})).checked()
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"model '{path}' has a damaged recipe ({error})") from None
+    trained_with = record["recipe"].get("backbone")
+    if backbone is not None and trained_with != backbone:
+        raise ModelFileError(f"model '{path}' was trained with the {trained_with} loss network, "
+                             f"not {backbone}")
+    return record
+
+
+def save_model(model, path, record: dict) -> Path:
+    """Write ``model`` and nstlab's ``record`` to ``path`` in one atomic step."""
+    record = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **record}
+    with tempfile.TemporaryDirectory(prefix="nstlab-model-") as folder:
+        keras_file = Path(folder) / f"model{SUFFIX}"
+        model.save(keras_file)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(keras_file) as source, zipfile.ZipFile(
+                buffer, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                target.writestr(item, source.read(item.filename))
+            target.writestr(RECORD_NAME, json.dumps(record))
+    return write_atomically(path, buffer.getvalue())
+
+
+def load_model(path, *, backbone: str | None = None):
+    """``(keras model, record)`` from a model file; :class:`ModelFileError` if unusable."""
+    import keras
+
+    from nstlab.fast import network  # noqa: F401  (registers the network's layers with Keras)
+
+    record = read_record(path, backbone=backbone)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds for a damaged archive
+        message = " ".join(str(error).split())[:200]
+        raise ModelFileError(f"model '{path}' is damaged ({message})") from None
+    return model, record

@@ -1,0 +1,130 @@
+"""The options of a fast-style training run: defaults, checks and the recorded recipe.
+
+TensorFlow-free, so ``nstlab train-fast`` checks everything before TensorFlow starts. The
+loss weights and layers are :mod:`nstlab.options`' (the same :class:`nstlab.Objective`);
+what is new here is the network's size and the training schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from nstlab import backbones
+from nstlab.options import (
+    DEFAULT_CONTENT_WEIGHT,
+    DEFAULT_STYLE_WEIGHT,
+    DEFAULT_TV_WEIGHT,
+    OptionError,
+    check_choice,
+    check_number,
+)
+
+DEFAULT_STEPS = 1000
+CHECKPOINT_EVERY = 100  # steps between two saves of the model file
+
+#: How training is spread over devices (:func:`nstlab.fast.strategy.make_strategy`).
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+#: Models that ship with nstlab, by name: the file inside ``nstlab/fast/models``.
+SHIPPED_MODELS = {"starry_night": "starry_night.keras"}
+MODELS_DIR = Path(__file__).parent / "models"
+
+#: What a model file says it is (its record's ``format``) and the record's version.
+MODEL_FORMAT = "nstlab-fast-style"
+MODEL_VERSION = 1
+
+
+class PhotoError(OptionError):
+    """The training photos cannot be used (no folder, no images in it)."""
+
+
+class ModelFileError(OptionError):
+    """A model file that cannot be used: missing, damaged, not nstlab's, another backbone."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a fast-style network is trained; recorded in its model file.
+
+    Parameters
+    ----------
+    size : crop side in pixels (the photos are cut into random square crops of this size).
+    batch_size : crops per step (over all devices).
+    width : channels of the network's first convolution (Johnson et al. use 32); the next
+        layers have 2x and 4x as many. Compute grows with its square.
+    residual_blocks : residual blocks at the lowest resolution (Johnson et al.: 5).
+    learning_rate : Adam's step size (Johnson et al.: 1e-3).
+    style_size : the style image's longest side when its Gram matrices are computed; the
+        brush strokes the network learns have the size they have in the painting at this
+        size.
+    content_weight, style_weight, tv_weight : as in :class:`nstlab.Objective` (defaults
+        :mod:`nstlab.options`'); for a batch each part is the mean over its images.
+    backbone : the loss network (``vgg16`` offline, ``vgg19`` downloaded once).
+    seed : seeds the network's initial weights and the crops.
+    """
+
+    size: int = 128
+    batch_size: int = 4
+    width: int = 16
+    residual_blocks: int = 5
+    learning_rate: float = 1e-3
+    style_size: int = 256
+    content_weight: float = DEFAULT_CONTENT_WEIGHT
+    style_weight: float = DEFAULT_STYLE_WEIGHT
+    tv_weight: float = DEFAULT_TV_WEIGHT
+    backbone: str = "vgg16"
+    seed: int = 0
+
+    def checked(self) -> Recipe:
+        """This recipe with every value checked (and whole numbers as ``int``)."""
+        whole = {name: check_number(getattr(self, name), name, whole=True, at_least=1)
+                 for name in ("size", "batch_size", "width", "style_size")}
+        whole["residual_blocks"] = check_number(self.residual_blocks, "residual_blocks",
+                                                whole=True, at_least=0)
+        whole["seed"] = check_number(self.seed, "seed", whole=True)
+        numbers = {name: check_number(getattr(self, name), name, at_least=0)
+                   for name in ("content_weight", "style_weight", "tv_weight")}
+        numbers["learning_rate"] = check_number(self.learning_rate, "learning_rate", above=0)
+        check_choice(self.backbone, backbones.BACKBONES, "backbone")
+        smallest = backbones.min_input_size("block5_conv1")
+        if whole["size"] < smallest:
+            raise OptionError(f"size must be at least {smallest} px (the loss network's "
+                              f"deepest style layer needs it), got {whole['size']}")
+        return Recipe(**{**asdict(self), **whole, **numbers})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Recipe:
+        """The recipe recorded in a model file (unknown keys from newer versions ignored)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+def check_steps(steps) -> int:
+    """``steps`` as a whole number >= 1, else :class:`OptionError`."""
+    return check_number(steps, "steps", whole=True, at_least=1)
+
+
+def check_strategy(name) -> str:
+    """``name`` if it is one of :data:`STRATEGIES`, else :class:`OptionError`."""
+    return check_choice(name, STRATEGIES, "strategy")
+
+
+def model_path(model) -> Path:
+    """The file of a model given as a path or a shipped name (:data:`SHIPPED_MODELS`).
+
+    Raises :class:`ModelFileError` when it is neither an existing file nor a shipped name.
+    """
+    if isinstance(model, str) and model in SHIPPED_MODELS:
+        return MODELS_DIR / SHIPPED_MODELS[model]
+    path = Path(model)
+    if path.is_file():
+        return path
+    shipped = ", ".join(SHIPPED_MODELS)
+    if path.is_dir():
+        raise ModelFileError(f"model '{path}' is a folder, not a model file")
+    raise ModelFileError(f"model '{model}' not found: give a .keras file or a shipped model "
+                         f"({shipped})")

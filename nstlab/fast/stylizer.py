@@ -1,0 +1,75 @@
+"""Stylize photos with a trained fast-style network: :class:`FastStylizer`.
+
+>>> stylizer = FastStylizer.load("starry_night")     # shipped, or a path to a .keras file
+>>> picture = stylizer(photo)                         # (H, W, 3) float32 in [0, 1]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from nstlab.fast import modelfile
+from nstlab.fast.recipe import Recipe, model_path
+from nstlab.images import ImageError, load_image
+
+#: The smallest side the network takes (its 9x9 convolutions pad 4 pixels by reflection).
+MIN_SIDE = 8
+
+
+class FastStylizer:
+    """A trained image transformation network: call it on a photo to stylize it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network (:func:`nstlab.fast.network.build_transformer`), trained.
+    record : dict
+        What its model file records: ``recipe``, ``steps``, ``seconds``, ``history`` ...
+
+    Calling it on an image (anything :func:`nstlab.load_image` takes) returns the stylized
+    image, float32 (H, W, 3) in [0, 1], of the photo's size: any size works, because the
+    network has only convolutions. ``max_size`` resizes the photo first.
+    """
+
+    def __init__(self, model, record: dict):
+        self.model = model
+        self.record = record
+        self.recipe = Recipe.from_dict(record.get("recipe", {}))
+        # Compiled once for any size: about twice as fast as calling the model eagerly.
+        self._forward = tf.function(lambda batch: model(batch, training=False),
+                                    input_signature=[tf.TensorSpec((1, None, None, 3))],
+                                    autograph=False)
+
+    @classmethod
+    def load(cls, model, *, backbone: str | None = None) -> FastStylizer:
+        """Load a model file, or a shipped model by name (``"starry_night"``).
+
+        With ``backbone``, refuse a model trained with another loss network. A missing,
+        damaged or foreign file is a :class:`nstlab.fast.ModelFileError` (one line).
+        """
+        network, record = modelfile.load_model(model_path(model), backbone=backbone)
+        return cls(network, record)
+
+    @property
+    def backbone(self) -> str:
+        """The loss network the model was trained with."""
+        return self.recipe.backbone
+
+    def __call__(self, image, max_size: int | None = None) -> np.ndarray:
+        photo = load_image(image, max_size=max_size)
+        if min(photo.shape[:2]) < MIN_SIDE:
+            raise ImageError(f"image of {photo.shape[1]}x{photo.shape[0]} px is too small for "
+                             f"the network: it needs at least {MIN_SIDE} px a side")
+        picture = self._forward(tf.constant(photo[np.newaxis]))
+        return np.clip(np.asarray(picture, dtype=np.float32)[0], 0.0, 1.0)
+
+    def save(self, path):
+        """Write the model file (atomically) to ``path``."""
+        return modelfile.save_model(self.model, path, self.record)
+
+    def __repr__(self) -> str:
+        r = self.recipe
+        return (f"FastStylizer(width={r.width}, residual_blocks={r.residual_blocks}, "
+                f"trained {self.record.get('steps')} steps on {r.size} px crops, "
+                f"backbone={r.backbone!r})")

@@ -1,0 +1,312 @@
+"""Train a fast-style network: :func:`train_fast`.
+
+Each step takes a batch of random photo crops, runs the transformation network on them,
+and measures the result with :class:`nstlab.Objective`: the style loss against the
+painting's Gram matrices, and the content loss against *each crop's own* features (the
+content target changes with every batch, ``Objective(batch_content=True)``). The gradient
+of that loss moves the network's weights, not any pixels: after training, the network
+repaints a new photo in one pass.
+
+The step is the ``GradientTape`` step of notebook 05 with the network in front of the loss,
+compiled with ``tf.function`` and run by a ``tf.distribute`` strategy
+(:mod:`nstlab.fast.strategy`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from nstlab.checkpoint import CheckpointWarning
+from nstlab.fast import modelfile
+from nstlab.fast.network import build_transformer
+from nstlab.fast.photos import find_photos, photo_batches
+from nstlab.fast.recipe import (
+    CHECKPOINT_EVERY,
+    DEFAULT_STEPS,
+    ModelFileError,
+    Recipe,
+    check_steps,
+    model_path,
+)
+from nstlab.fast.strategy import make_strategy
+from nstlab.history import History
+from nstlab.images import load_image
+from nstlab.losses import Objective
+from nstlab.optimize import (
+    STOP_CALLBACK,
+    STOP_COMPLETED,
+    STOP_INTERRUPTED,
+    STOP_NON_FINITE,
+    StepInfo,
+    caused_by_interrupt,
+)
+from nstlab.transfer import seed_everything
+
+PREVIEW_SIZE = 256  # px: the photo the live preview stylizes
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train_fast` returns.
+
+    Attributes
+    ----------
+    model : the trained ``keras.Model`` (the last good weights, however the run ended).
+    record : what its model file records (recipe, steps, seconds, history, ...).
+    history : the per-step, per-layer losses of all steps, resumed ones included.
+    stop_reason : ``"completed"``, ``"stopped by callback"``, ``"interrupted"`` (Ctrl-C)
+        or ``"non-finite loss"`` (the weights before the loss became NaN are kept).
+    path : the model file written (``checkpoint``), or None.
+    """
+
+    model: object
+    record: dict
+    history: History
+    stop_reason: str
+    path: Path | None = None
+
+    @property
+    def stylizer(self):
+        """A :class:`nstlab.fast.FastStylizer` with the trained network."""
+        from nstlab.fast.stylizer import FastStylizer
+
+        return FastStylizer(self.model, self.record)
+
+    def save(self, path) -> Path:
+        """Write the model file (atomically) to ``path``."""
+        return modelfile.save_model(self.model, path, self.record)
+
+
+def make_train_step(model, objective: Objective, optimizer, strategy):
+    """The compiled training step: ``step(batch) -> (total, parts)``, weights updated.
+
+    Each device computes the loss of its share of the batch; dividing by the number of
+    devices makes the gradients (and losses) summed over the devices those of the mean over
+    the whole batch, the same as on one device.
+    """
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_step(photos):
+        with tf.GradientTape() as tape:
+            pictures = model(photos, training=True)
+            total, parts = objective(pictures, content=photos)
+            share = total / replicas
+        gradients = tape.gradient(share, model.trainable_variables)
+        # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
+        # (tests/test_fast_strategy.py checks it), so each device's update is the same.
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        return share, {name: value / replicas for name, value in parts.items()}
+
+    @tf.function
+    def step(batch):
+        total, parts = strategy.run(replica_step, args=(batch,))
+        add = tf.distribute.ReduceOp.SUM
+        return (strategy.reduce(add, total, axis=None),
+                {name: strategy.reduce(add, value, axis=None) for name, value in parts.items()})
+
+    return step
+
+
+def _resumed(resume, backbone_wanted: str | None):
+    """``(weights, record)`` of the model file to continue, or ``(None, None)``."""
+    if resume is None:
+        return None, None
+    model, record = modelfile.load_model(model_path(resume), backbone=backbone_wanted)
+    return model.get_weights(), record
+
+
+def train_fast(
+    style,
+    photos,
+    *,
+    steps: int = DEFAULT_STEPS,
+    strategy="default",
+    resume=None,
+    checkpoint=None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+    progress: bool = True,
+    preview: bool = False,
+    callbacks: Iterable[Callable[[StepInfo], bool | None]] = (),
+    **recipe,
+) -> TrainingResult:
+    """Train an image transformation network to paint photos in the style of ``style``.
+
+    Parameters
+    ----------
+    style : image
+        The painting (a path or an array; :func:`nstlab.load_image`), loaded with its
+        longest side ``style_size`` px.
+    photos : folder, list of files, or ``"samples"``
+        The training photos (:func:`nstlab.fast.photos.find_photos`); ``"samples"`` uses the
+        photos installed with nstlab (:func:`nstlab.fast.photos.sample_photos`).
+    steps : int
+        Training steps for this call (a resumed run adds them to those already done).
+    strategy : "default", "mirrored", "multi-worker" or a ``tf.distribute.Strategy``
+        Where to train (:mod:`nstlab.fast.strategy`).
+    resume : path, optional
+        A model file written by an earlier run (its ``checkpoint``): go on from its weights,
+        step count and history, with its recipe (recipe options given here must match it).
+    checkpoint : path, optional
+        Save the model file here every ``checkpoint_every`` steps and when the run ends,
+        however it ends. A save that fails only warns (``CheckpointWarning``).
+    progress : bool
+        Show a progress bar.
+    preview : bool
+        In a notebook, show the network's picture of a photo and the losses while it trains
+        (:class:`nstlab.live.LivePreview`).
+    callbacks : callables
+        Called after every step with a :class:`nstlab.StepInfo` (``info.image`` is the
+        network's picture of the first photo); returning True stops the run.
+    **recipe
+        Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
+        ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
+        ``content_weight``, ``style_weight``, ``tv_weight``, ``backbone``, ``seed``.
+
+    Returns
+    -------
+    TrainingResult
+        ``.model``, ``.history``, ``.stop_reason``, ``.stylizer``, ``.save(path)``.
+    """
+    steps = check_steps(steps)
+    unknown = sorted(set(recipe) - set(Recipe.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
+    weights, record = _resumed(resume, recipe.get("backbone"))
+    if record is not None:
+        saved = Recipe.from_dict(record["recipe"])
+        if changed := [name for name, value in recipe.items() if getattr(saved, name) != value]:
+            raise ModelFileError(f"resume: {changed[0]} differs from the recipe in '{resume}' "
+                                 f"({getattr(saved, changed[0])!r}); leave it out")
+        plan = saved.checked()
+    else:
+        plan = Recipe(**recipe).checked()
+    paths = find_photos(photos)
+    style_image = load_image(style, max_size=plan.style_size)
+    done = int(record["steps"]) if record else 0
+    seed_everything(plan.seed + done)
+    if isinstance(strategy, str):
+        strategy = make_strategy(strategy)
+
+    with strategy.scope():
+        model = build_transformer(plan.width, plan.residual_blocks)
+        if weights is not None:
+            model.set_weights(weights)
+        objective = Objective(None, style_image, batch_content=True, backbone=plan.backbone,
+                              content_weight=plan.content_weight,
+                              style_weight=plan.style_weight, tv_weight=plan.tv_weight)
+        optimizer = keras.optimizers.Adam(plan.learning_rate)
+        optimizer.build(model.trainable_variables)
+    step = make_train_step(model, objective, optimizer, strategy)
+    batches = strategy.experimental_distribute_dataset(
+        photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
+
+    history = (History.from_dict(record["history"]) if record
+               else History(objective.content_layers, objective.style_layers))
+    run = _Run(model, plan, history, done, style, paths, checkpoint, checkpoint_every)
+    callbacks = list(callbacks)
+    live = None
+    if preview:
+        from nstlab.live import LivePreview
+
+        live = LivePreview(every=10, history=history)
+        callbacks.append(live)
+    run.train(step, batches, steps, callbacks, progress)
+    if live is not None:
+        live.finish()
+    return TrainingResult(model, run.record(), history, run.stop_reason, run.saved_path)
+
+
+class _Run:
+    """One training run's bookkeeping: weights to keep, history, checkpoints, stopping."""
+
+    def __init__(self, model, plan: Recipe, history: History, done: int, style, paths,
+                 checkpoint, checkpoint_every: int):
+        self.model, self.plan, self.history, self.done = model, plan, history, done
+        self.style_name = Path(style).name if isinstance(style, str | Path) else "<image>"
+        self.photo_names = [path.name for path in paths]
+        self.preview_photo = load_image(paths[0], max_size=PREVIEW_SIZE)[np.newaxis]
+        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.every = check_steps(checkpoint_every)
+        self.stop_reason = STOP_COMPLETED
+        self.saved_path: Path | None = None
+        self.warned = False
+        self.time_offset = history.time[-1] if len(history) else 0.0
+
+    def record(self) -> dict:
+        """What the model file records about this network."""
+        return {"backbone": self.plan.backbone, "recipe": self.plan.to_dict(),
+                "steps": self.done, "seconds": self.time_offset if not len(self.history)
+                else float(self.history.time[-1]),
+                "final_loss": float(self.history.total[-1]) if len(self.history) else None,
+                "style": self.style_name, "photos": self.photo_names,
+                "history": self.history.to_dict()}
+
+    def picture(self) -> np.ndarray:
+        return np.asarray(self.model(self.preview_photo, training=False))[0]
+
+    def train(self, step, batches, steps: int, callbacks, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc="train-fast", unit="step", disable=not progress)
+        start = time.perf_counter()
+        latest = self.model.get_weights()  # the weights after the last complete step
+        verified = latest  # the last weights whose loss was finite
+        try:
+            for count, batch in enumerate(batches, start=1):
+                total, parts = step(batch)
+                total = float(total)
+                if not math.isfinite(total):
+                    self.model.set_weights(verified)
+                    self.stop_reason = STOP_NON_FINITE
+                    break
+                verified, latest = latest, self.model.get_weights()
+                self.done += 1
+                parts = {name: float(value) for name, value in parts.items()}
+                elapsed = self.time_offset + time.perf_counter() - start
+                self.history.append(parts, total, elapsed)
+                bar.set_postfix_str(f"loss={total:.4g}", refresh=False)
+                bar.update(1)
+                info = StepInfo(self.done, total, parts, elapsed,
+                                (self.plan.size, self.plan.size), self.picture)
+                if any([bool(callback(info)) for callback in callbacks]):
+                    self.stop_reason = STOP_CALLBACK
+                    break
+                if self.done % self.every == 0:
+                    self.save()
+                if count >= steps:
+                    break
+        except (KeyboardInterrupt, SystemError) as error:
+            if not caused_by_interrupt(error):
+                raise
+            self.model.set_weights(latest)
+            self.stop_reason = STOP_INTERRUPTED
+        finally:
+            bar.close()
+        if self.stop_reason == STOP_NON_FINITE:
+            warnings.warn(f"the loss became NaN or infinite after {self.done} steps; kept the "
+                          "weights from before (try a smaller learning_rate)", RuntimeWarning,
+                          stacklevel=3)
+        self.save()
+
+    def save(self) -> None:
+        """Write the checkpoint (if asked for); a failure warns once and the run goes on."""
+        if self.checkpoint is None:
+            return
+        try:
+            self.saved_path = modelfile.save_model(self.model, self.checkpoint, self.record())
+        except OSError as error:
+            if not self.warned:
+                self.warned = True
+                warnings.warn(f"could not save the model to '{self.checkpoint}' "
+                              f"({error.strerror or error}); the run goes on",
+                              CheckpointWarning, stacklevel=3)
+
