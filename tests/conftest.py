@@ -36,3 +36,13 @@ def tiny_files(tmp_path, photo_path, starry_path):
 
     return (save_image(load_image(photo_path, max_size=48), tmp_path / "photo.png"),
             save_image(load_image(starry_path, max_size=48), tmp_path / "starry.png"))
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory, photo_64):
+    """A folder holding one 64 px photo (training photos for ``nstlab.fast``)."""
+    from nstlab.images import save_image
+
+    folder = tmp_path_factory.mktemp("photos")
+    save_image(photo_64, folder / "hopper.png")
+    return folder

@@ -16,20 +16,10 @@ from nstlab.fast import FastStylizer, ModelFileError, PhotoError, modelfile, tra
 from nstlab.fast.network import InstanceNormalization, build_transformer, residual_block
 from nstlab.fast.photos import find_photos, photo_batches, sample_photos
 from nstlab.fast.training import PREVIEW_SIZE
-from nstlab.images import save_image
 from nstlab.losses import Objective
 from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 
 TINY = {"size": 32, "batch_size": 2, "width": 4, "residual_blocks": 1, "style_size": 64}
-
-
-@pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory, photo_path):
-    folder = tmp_path_factory.mktemp("photos")
-    from nstlab.images import load_image
-
-    save_image(load_image(photo_path, max_size=64), folder / "hopper.png")
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,6 @@ TINY = ["--size", "32", "--batch-size", "2", "--width", "4", "--residual-blocks"
 
 
 @pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory, photo_path):
-    folder = tmp_path_factory.mktemp("photos")
-    save_image(load_image(photo_path, max_size=64), folder / "hopper.png")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def small_photo(tmp_path_factory, photo_path):
     path = tmp_path_factory.mktemp("photo") / "small.png"
     save_image(load_image(photo_path, max_size=64), path)
