@@ -67,16 +67,25 @@ class Checkpoint:
 
     Attributes
     ----------
-    image : the image so far, (H, W, 3) float32 in [0, 1].
-    history : the losses of every step so far.
-    optimizer : ``"lbfgs"`` or ``"adam"``.
-    optimizer_state : Adam's arrays (step count, moment estimates); empty for L-BFGS.
-    scale_index : the scale of a coarse-to-fine run it was at (0 = the first, coarsest).
-    steps_in_scale : steps done at that scale.
-    settings : the options of the run, for the record.
-    backbone : the network whose features the loss used (``"vgg16"``, ``"vgg19"``); None when
+    image : array
+        The image so far, (H, W, 3) float32 in [0, 1].
+    history : History
+        The losses of every step so far.
+    optimizer : str
+        ``"lbfgs"`` or ``"adam"``.
+    optimizer_state : list of arrays
+        Adam's arrays (step count, moment estimates); empty for L-BFGS.
+    scale_index : int
+        The scale of a coarse-to-fine run it was at (0 = the first, coarsest).
+    steps_in_scale : int
+        Steps done at that scale.
+    settings : dict
+        The options of the run, for the record.
+    backbone : str or None
+        The network whose features the loss used (``"vgg16"``, ``"vgg19"``); None when
         unknown (a custom objective).
-    directory : the folder it was loaded from (None when built in memory); errors name it.
+    directory : Path or None
+        The folder it was loaded from (None when built in memory); errors name it.
     """
 
     image: np.ndarray
@@ -176,12 +185,18 @@ def resume_from(resume, *, optimizer: str, levels: int, backbone: str) -> Checkp
     ----------
     resume : None, path or Checkpoint
         None starts afresh (returns None); a folder is loaded with :func:`load_checkpoint`.
-    optimizer : the run's optimiser; the checkpoint must have been made with the same one.
-    levels : how many scales the run has; the checkpoint's scale must be one of them.
-    backbone : the run's backbone; the checkpoint's (when recorded) must be the same.
+    optimizer : str
+        The run's optimiser; the checkpoint must have been made with the same one.
+    levels : int
+        How many scales the run has; the checkpoint's scale must be one of them.
+    backbone : str
+        The run's backbone; the checkpoint's (when recorded) must be the same.
 
-    Raises :class:`CheckpointError` (one line) when the checkpoint is damaged or does not
-    fit. Check the image size of the scale being resumed with :meth:`Checkpoint.check_shape`.
+    Raises
+    ------
+    CheckpointError
+        In one line, when the checkpoint is damaged or does not fit. Check the image size
+        of the scale being resumed with :meth:`Checkpoint.check_shape`.
     """
     if resume is None:
         return None
@@ -211,11 +226,16 @@ class Checkpointer:
     failure is reported as one :class:`CheckpointWarning`, later ones silently, and
     :attr:`last_error` holds the error of the latest save (None once a save succeeds).
 
-    Attributes set by the caller between scales of a coarse-to-fine run
-    ---------------------------------------------------------------------
-    scale_index : the scale being optimised (0 = the first).
-    steps_before : steps of that scale done before this call to ``optimize_pixels``
-        (when resuming), so the saved step count is the scale's total.
+    The caller sets :attr:`scale_index` and :attr:`steps_before` between the scales of a
+    coarse-to-fine run.
+
+    Attributes
+    ----------
+    scale_index : int
+        The scale being optimised (0 = the first).
+    steps_before : int
+        Steps of that scale done before this call to ``optimize_pixels`` (when resuming),
+        so the saved step count is the scale's total.
     """
 
     def __init__(self, directory, every: int = 50, settings: dict | None = None):

@@ -226,8 +226,10 @@ def match_color_statistics(source, reference, mode: str = "cholesky", *,
 
     Parameters
     ----------
-    source, reference : float arrays (H, W, 3) in [0, 1]; sizes may differ.
-    mode : "cholesky" (default), "pca" or "sym".
+    source, reference : array
+        Float images (H, W, 3) in [0, 1]; their sizes may differ.
+    mode : {"cholesky", "pca", "sym"}
+        Which of the linear maps above (default ``"cholesky"``).
     clip : bool
         Clip the result to [0, 1] (default). Clipping moves the statistics a little when
         some pixels fall outside; ``clip=False`` keeps them exact.

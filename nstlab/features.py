@@ -41,23 +41,27 @@ def average_pooling_scales(backbone: str, deepest: str) -> dict[str, float]:
 class FeatureExtractor:
     """Activations of chosen VGG layers for images in nstlab's pixel convention.
 
+    Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
+    pixels in [0, 1] preprocesses it (:func:`nstlab.backbones.preprocess`) and returns a dict
+    from layer name to a ``(B, h, w, channels)`` tensor.
+
     Parameters
     ----------
     layers : list of str
         Keras layer names such as ``"block4_conv2"`` (post-ReLU; ``relu4_2`` in the papers).
         The network is cut after the deepest one, so asking only for shallow layers is fast.
-    backbone : "vgg16" (default, offline) or "vgg19" (ImageNet, downloaded once).
-    pooling : "max" (default) or "avg" (rescaled by :func:`average_pooling_scales`, so the
-        same loss weights work for both).
-    weights : "pretrained" (default) or None for random weights (for tests and teaching).
-    precision : "float32" (default), "mixed_float16", "mixed_bfloat16" or "auto"
-        The network computes in this precision (:func:`nstlab.backbones.build_vgg`); the
-        activations it returns are always float32, so Gram matrices and losses are summed
-        in float32. ``"auto"`` is resolved once, here; ``.precision`` holds the choice.
-
-    Calling the extractor on a batch ``(B, H, W, 3)`` (or one image ``(H, W, 3)``) of RGB
-    pixels in [0, 1] preprocesses it (:func:`nstlab.backbones.preprocess`) and returns a dict
-    from layer name to a ``(B, h, w, channels)`` tensor.
+    backbone : {"vgg16", "vgg19"}
+        ``"vgg16"`` (default) works offline; ``"vgg19"`` (ImageNet) is downloaded once.
+    pooling : {"max", "avg"}
+        ``"max"`` (default) or ``"avg"``, rescaled by :func:`average_pooling_scales` so the
+        same loss weights work for both.
+    weights : "pretrained" or None
+        ``"pretrained"`` (default), or None for random weights (for tests and teaching).
+    precision : {"float32", "mixed_float16", "mixed_bfloat16", "auto"}
+        The network computes in this precision (default ``"float32"``,
+        :func:`nstlab.backbones.build_vgg`); the activations it returns are always float32,
+        so Gram matrices and losses are summed in float32. ``"auto"`` is resolved once,
+        here; ``.precision`` holds the choice.
     """
 
     def __init__(self, layers, backbone: str = "vgg16", *, pooling: str = "max",

@@ -607,8 +607,12 @@ def grade(submissions, notebooks="notebooks", *, limits: Limits | None = None,
     progress : callable, optional
         Called with one line of text after each file (the command prints it).
 
-    Raises :class:`GradeError` for a missing folder or a course without exercises, before
-    anything runs. Ctrl-C stops the running kernel and raises ``KeyboardInterrupt``.
+    Raises
+    ------
+    GradeError
+        For a missing folder or a course without exercises, before anything runs.
+    KeyboardInterrupt
+        On Ctrl-C, after stopping the running kernel.
     """
     limits = limits or Limits()
     course = check_inputs(submissions, notebooks, limits)

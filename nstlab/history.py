@@ -31,13 +31,20 @@ def layer_parts(parts: dict, kind: str) -> dict:
 class History:
     """Per-step, per-layer losses of one optimisation run.
 
-    Attributes (all 1-D NumPy arrays of the same length, one entry per step)
-    ------------------------------------------------------------------------
-    total : the total loss.
-    tv : the weighted total-variation loss.
-    time : seconds since the run started.
-    content : dict layer name -> that layer's weighted content loss.
-    style : dict layer name -> that layer's weighted style loss.
+    Every attribute holds 1-D NumPy arrays of the same length, one entry per step.
+
+    Attributes
+    ----------
+    total : array
+        The total loss.
+    tv : array
+        The weighted total-variation loss.
+    time : array
+        Seconds since the run started.
+    content : dict
+        Layer name -> that layer's weighted content loss.
+    style : dict
+        Layer name -> that layer's weighted style loss.
     """
 
     def __init__(self, content_layers=(), style_layers=()):

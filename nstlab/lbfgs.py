@@ -65,7 +65,7 @@ def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 
 
 def multiscale_smoothing(levels: int = SMOOTHING_LEVELS):
-    """A function ``gradient -> gradient + its blurred copies at 2, 4, ... 2**levels px``.
+    """A function that adds to a gradient its blurred copies at 2, 4, up to ``2**levels`` px.
 
     Each blurred copy is ``upsample(upsample_adjoint(gradient)) / factor**2``: the gradient
     summed onto a grid ``factor`` times coarser, then spread back with bilinear weights.
@@ -131,10 +131,14 @@ class BoxLBFGS:
         Blur levels of the starting curvature guess (:func:`multiscale_smoothing`); 0 for
         textbook L-BFGS.
 
+    Notes
+    -----
     After each :meth:`step`, ``pixels``, ``loss``, ``parts`` and ``gradient`` describe the
     new point; ``evaluations`` counts calls of ``loss_and_gradient`` so far.
 
-    Example::
+    Examples
+    --------
+    ::
 
         lbfgs = BoxLBFGS(make_loss_and_gradient(objective, image.shape), image)
         for _ in range(100):

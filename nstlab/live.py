@@ -61,6 +61,10 @@ class LivePreview:
     the left, :func:`nstlab.viz.plot_layer_losses` on the right) and replaces it in place.
     Outside a notebook it does nothing.
 
+    A step's info does not say how many steps the run will take, so the last steps may not
+    be drawn: call :meth:`finish` after the run, or use the preview as a context manager
+    (``with LivePreview() as preview: ...``), which draws the final state.
+
     Parameters
     ----------
     every : int
@@ -74,10 +78,6 @@ class LivePreview:
         instead of recording one from the steps the preview sees.
     size : float
         Height of the figure in inches.
-
-    A step's info does not say how many steps the run will take, so the last steps may not
-    be drawn: call :meth:`finish` after the run, or use the preview as a context manager
-    (``with LivePreview() as preview: ...``), which draws the final state.
 
     Attributes
     ----------

@@ -290,6 +290,11 @@ class Objective:
     The targets (content features, style Gram matrices) are computed once here, so each
     optimisation step only runs the network on the image being optimised.
 
+    Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
+    ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted
+    scalar losses, and ``total`` is their sum. For a batch of several images each part is
+    the mean over the images, so a batch's loss is the mean of its images' losses.
+
     Parameters
     ----------
     content : image or None
@@ -338,11 +343,6 @@ class Objective:
         this machine (:func:`nstlab.hardware.fastest_precision`); :func:`nstlab.stylize`
         does that by default, while this class keeps float32 unless asked, so losses
         computed by hand match it to about 1e-5.
-
-    Calling the objective on an image batch ``(1, H, W, 3)`` returns ``(total, parts)``:
-    ``parts`` maps ``"content/<layer>"``, ``"style/<layer>"`` and ``"tv"`` to their weighted
-    scalar losses, and ``total`` is their sum. For a batch of several images each part is
-    the mean over the images, so a batch's loss is the mean of its images' losses.
     """
 
     def __init__(

@@ -70,12 +70,18 @@ class StepInfo:
 
     Attributes
     ----------
-    step : the step number, from 1 (continuing the history when one is passed in).
-    total : the total loss at this step.
-    parts : ``{"content/<layer>": ..., "style/<layer>": ..., "tv": ...}`` as floats.
-    elapsed : seconds since the run started.
-    size : (height, width) of the image being optimised (it grows in coarse-to-fine runs).
-    image : the current image, (H, W, 3) float32 in [0, 1] (computed when you ask for it).
+    step : int
+        The step number, from 1 (continuing the history when one is passed in).
+    total : float
+        The total loss at this step.
+    parts : dict
+        ``{"content/<layer>": ..., "style/<layer>": ..., "tv": ...}`` as floats.
+    elapsed : float
+        Seconds since the run started.
+    size : tuple
+        (height, width) of the image being optimised (it grows in coarse-to-fine runs).
+    image : array
+        The current image, (H, W, 3) float32 in [0, 1] (computed when you ask for it).
     """
 
     step: int

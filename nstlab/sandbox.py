@@ -145,8 +145,15 @@ def restrict(writable: Iterable[str | os.PathLike], max_file_bytes: int) -> list
     max_file_bytes : int
         The largest file the process may write.
 
-    Returns what is in force, one short phrase each, for a report. Raises
-    :class:`SandboxError` when Landlock is there but refuses the rules.
+    Returns
+    -------
+    list of str
+        What is in force, one short phrase each, for a report.
+
+    Raises
+    ------
+    SandboxError
+        When Landlock is there but refuses the rules.
     """
     folders = [os.path.realpath(folder) for folder in writable]
     for folder in folders:
@@ -179,7 +186,11 @@ def command(writable: Iterable[str | os.PathLike], max_file_bytes: int) -> list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m nstlab.sandbox --write DIR ... --max-file-bytes N -- COMMAND ...``"""
+    """Run a command with writes limited to some folders (:func:`restrict`).
+
+    The command line is ``python -m nstlab.sandbox --write DIR [--write DIR2]
+    --max-file-bytes N -- COMMAND [ARGS]``.
+    """
     parser = argparse.ArgumentParser(prog="python -m nstlab.sandbox",
                                      description="Run COMMAND with writes limited to DIRs.")
     parser.add_argument("--write", action="append", default=[], metavar="DIR", required=True)

@@ -49,19 +49,27 @@ class Recipe:
 
     Parameters
     ----------
-    size : crop side in pixels (the photos are cut into random square crops of this size).
-    batch_size : crops per step (over all devices).
-    width : channels of the network's first convolution (Johnson et al. use 32); the next
+    size : int
+        Crop side in pixels (the photos are cut into random square crops of this size).
+    batch_size : int
+        Crops per step (over all devices).
+    width : int
+        Channels of the network's first convolution (Johnson et al. use 32); the next
         layers have 2x and 4x as many. Compute grows with its square.
-    residual_blocks : residual blocks at the lowest resolution (Johnson et al.: 5).
-    learning_rate : Adam's step size (Johnson et al.: 1e-3).
-    style_size : the style image's longest side when its Gram matrices are computed; the
-        brush strokes the network learns have the size they have in the painting at this
-        size.
-    content_weight, style_weight, tv_weight : as in :class:`nstlab.Objective` (defaults
-        :mod:`nstlab.options`'); for a batch each part is the mean over its images.
-    backbone : the loss network (``vgg16`` offline, ``vgg19`` downloaded once).
-    seed : seeds the network's initial weights and the crops.
+    residual_blocks : int
+        Residual blocks at the lowest resolution (Johnson et al.: 5).
+    learning_rate : float
+        Adam's step size (Johnson et al.: 1e-3).
+    style_size : int
+        The style image's longest side when its Gram matrices are computed; the brush
+        strokes the network learns have the size they have in the painting at this size.
+    content_weight, style_weight, tv_weight : float
+        As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.options`); for a batch each
+        part is the mean over its images.
+    backbone : str
+        The loss network (``"vgg16"`` offline, ``"vgg19"`` downloaded once).
+    seed : int
+        Seeds the network's initial weights and the crops.
     """
 
     size: int = 128

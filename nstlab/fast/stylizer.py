@@ -20,16 +20,16 @@ MIN_SIDE = 8
 class FastStylizer:
     """A trained image transformation network: call it on a photo to stylize it.
 
+    Calling it on an image (anything :func:`nstlab.load_image` takes) returns the stylized
+    image, float32 (H, W, 3) in [0, 1], of the photo's size: any size works, because the
+    network has only convolutions. ``max_size`` resizes the photo first.
+
     Parameters
     ----------
     model : keras.Model
         The network (:func:`nstlab.fast.network.build_transformer`), trained.
     record : dict
         What its model file records: ``recipe``, ``steps``, ``seconds``, ``history`` ...
-
-    Calling it on an image (anything :func:`nstlab.load_image` takes) returns the stylized
-    image, float32 (H, W, 3) in [0, 1], of the photo's size: any size works, because the
-    network has only convolutions. ``max_size`` resizes the photo first.
     """
 
     def __init__(self, model, record: dict):

@@ -60,12 +60,17 @@ class TrainingResult:
 
     Attributes
     ----------
-    model : the trained ``keras.Model`` (the last good weights, however the run ended).
-    record : what its model file records (recipe, steps, seconds, history, ...).
-    history : the per-step, per-layer losses of all steps, resumed ones included.
-    stop_reason : ``"completed"``, ``"stopped by callback"``, ``"interrupted"`` (Ctrl-C)
-        or ``"non-finite loss"`` (the weights before the loss became NaN are kept).
-    path : the model file written (``checkpoint``), or None.
+    model : keras.Model
+        The trained network (the last good weights, however the run ended).
+    record : dict
+        What its model file records (recipe, steps, seconds, history, ...).
+    history : History
+        The per-step, per-layer losses of all steps, resumed ones included.
+    stop_reason : str
+        ``"completed"``, ``"stopped by callback"``, ``"interrupted"`` (Ctrl-C) or
+        ``"non-finite loss"`` (the weights before the loss became NaN are kept).
+    path : Path or None
+        The model file written (``checkpoint``), or None.
     """
 
     model: object
