@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import tempfile
 import warnings
@@ -24,7 +23,16 @@ from nstlab import book, options
 from nstlab import grade as grading
 from nstlab.batch import command as batch_command
 from nstlab.fast import command as fast_commands
-from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, fail, warn
+from nstlab.messages import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    fail,
+    sigterm_as_interrupt,
+    warn,
+)
 
 EXAMPLES = """\
 examples:
@@ -45,10 +53,6 @@ examples:
 
 class UsageError(Exception):
     """A bad option or input, found before any work starts (exit code 2)."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an interrupt so the optimisation loop keeps its image."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -161,22 +165,12 @@ def _run(args) -> int:
     from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
     from nstlab.transfer import stylize_with
 
-    terminated = []
-
-    def on_sigterm(signum, frame):
-        terminated.append(signum)
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
     callbacks = [_intermediate_saver(output, args.save_every)] if args.save_every else []
-    try:
-        with warnings.catch_warnings():
-            # The command prints its own message about a non-finite loss.
-            warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)
-            result = stylize_with(run_options, content, styles, progress=not args.quiet,
-                                  callbacks=callbacks)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with sigterm_as_interrupt() as terminated, warnings.catch_warnings():
+        # The command prints its own message about a non-finite loss.
+        warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)
+        result = stylize_with(run_options, content, styles, progress=not args.quiet,
+                              callbacks=callbacks)
 
     problems = []
     if args.history:

@@ -15,6 +15,8 @@ code   meaning
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -38,3 +40,29 @@ def fail(message, code: int) -> int:
 def warn(message) -> None:
     """Print ``nstlab: warning: MESSAGE`` (one line) on stderr."""
     print(f"nstlab: warning: {one_line(message)}", file=sys.stderr)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so a run stops the way Ctrl-C stops it: the
+    optimisation and training loops keep their last good image or weights."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``).
+
+    Yields a list that holds the signal once one arrived, so the command can tell the two
+    stops apart afterwards and exit with :data:`EXIT_SIGTERM` rather than
+    :data:`EXIT_SIGINT`. The previous handler comes back when the block ends.
+    """
+    received: list[int] = []
+
+    def on_sigterm(signum, frame):
+        received.append(signum)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)

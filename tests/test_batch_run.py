@@ -4,6 +4,11 @@ Tiny images (48 px) and 3 steps: the runs are real, just short.
 """
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -137,3 +142,26 @@ def test_results_come_back_as_bytes_when_workers_cannot_see_the_folder(tiny_file
     assert handed_back == [{results.IMAGE_FILE, results.HISTORY_FILE, results.SETTINGS_FILE,
                             results.FINISHED_FILE}]
     assert (folder / results.IMAGE_FILE).is_file() and (folder / results.FINISHED_FILE).is_file()
+
+
+def test_sigterm_stops_the_batch_and_keeps_the_finished_jobs(tmp_path, tiny_files):
+    job_file = tmp_path / "jobs.json"
+    job_file.write_text(json.dumps({"defaults": {"size": 48, "steps": 3}, "grids": [
+        {"contents": ["photo.png"], "styles": ["starry.png"],
+         "vary": {"style_weight": [1, 10, 100, 1000, 10000, 100000]}}]}))
+    out = tmp_path / "results"
+    process = subprocess.Popen([sys.executable, "-m", "nstlab", "batch", str(job_file), "-o",
+                                str(out), "--quiet"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(out.glob(f"*/{results.FINISHED_FILE}")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no job finished"
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert "stopped by SIGTERM; finished jobs are kept" in err and "Traceback" not in err
+    finished = list(out.glob(f"*/{results.FINISHED_FILE}"))
+    assert 1 <= len(finished) < 6
+    for marker in finished:
+        assert load_image(marker.parent / results.IMAGE_FILE).shape[2] == 3

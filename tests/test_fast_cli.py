@@ -1,5 +1,7 @@
 """`nstlab train-fast` and `nstlab fast`: a quick run, --resume, and bad input as one line."""
 
+import os
+import signal
 import subprocess
 import sys
 import zipfile
@@ -116,3 +118,25 @@ def test_checks_come_before_tensorflow(tmp_path, starry_path):
                           cwd=REPO, check=True)
     assert done.stdout.split() == ["2", "False"]
     assert "is empty" in done.stderr
+
+
+def test_sigterm_keeps_the_model_so_far_and_exits_143(photo_folder, starry_path, tmp_path,
+                                                      monkeypatch, capsys):
+    from nstlab.fast import training
+
+    real_train_fast = training.train_fast
+
+    def terminated_at_step_2(*args, **kwargs):
+        def send_sigterm(info):
+            if info.step == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+        return real_train_fast(*args, callbacks=[send_sigterm], **kwargs)
+
+    monkeypatch.setattr(training, "train_fast", terminated_at_step_2)
+    path = tmp_path / "cut.keras"
+    code = main(["train-fast", str(starry_path), str(photo_folder), "-o", str(path),
+                 "--steps", "10", *TINY])
+    err = capsys.readouterr().err
+    assert code == 143, err
+    assert "stopped by SIGTERM after 2 steps" in err and f"--resume {path}" in err
+    assert FastStylizer.load(path).record["steps"] == 2

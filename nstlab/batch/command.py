@@ -4,14 +4,22 @@ Everything is checked before TensorFlow or Ray starts: the whole job file (every
 listed, exit 2, nothing runs), the results folder, the engine (Ray installed?). Exit codes:
 0 every job finished, 1 some job failed (the others are kept) or Ray could not start,
 2 bad usage or input,
-130 Ctrl-C (finished jobs are kept: run the command again to go on).
+130 Ctrl-C, 143 SIGTERM (finished jobs are kept: run the command again to go on).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_USAGE, fail
+from nstlab.messages import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    fail,
+    sigterm_as_interrupt,
+)
 
 EXAMPLES = """\
 examples:
@@ -86,13 +94,15 @@ def run_command(args: argparse.Namespace) -> int:
             raise
         return fail(problem, EXIT_USAGE)
     try:
-        summary = driver.run(job_list, args.output, engine=engine, progress=not args.quiet)
+        with sigterm_as_interrupt() as terminated:
+            summary = driver.run(job_list, args.output, engine=engine, progress=not args.quiet)
     except engines.EngineError as problem:
         if args.debug:
             raise
         return fail(problem, EXIT_FAILED)
     except KeyboardInterrupt:
-        return fail("interrupted; finished jobs are kept: run the same command again to "
-                     "go on", EXIT_SIGINT)
+        signal_name = "SIGTERM" if terminated else "Ctrl-C"
+        return fail(f"stopped by {signal_name}; finished jobs are kept: run the same command "
+                    "again to go on", EXIT_SIGTERM if terminated else EXIT_SIGINT)
     print(summary)
     return EXIT_FAILED if summary.failed else EXIT_OK

@@ -7,15 +7,14 @@
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
 
 Same conventions as ``nstlab stylize``: every option and input is checked before
-TensorFlow starts; exit codes 0 done, 1 failed (NaN), 2 bad usage or input, 130 Ctrl-C;
-files are written atomically and never replaced without ``--overwrite``. ``train-fast``
-writes its model file every ``--save-every`` steps and when it ends however it ends, so
-after Ctrl-C ``--resume`` goes on from the last good weights.
+TensorFlow starts; exit codes 0 done, 1 failed (NaN), 2 bad usage or input, 130 Ctrl-C,
+143 SIGTERM; files are written atomically and never replaced without ``--overwrite``.
+``train-fast`` writes its model file every ``--save-every`` steps and when it ends however
+it ends, so after Ctrl-C or SIGTERM ``--resume`` goes on from the last good weights.
 """
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from nstlab.fast.recipe import (
     STRATEGIES,
     Recipe,
 )
-from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, sigterm_as_interrupt
 
 DEFAULTS = Recipe()
 
@@ -140,13 +139,10 @@ def run_train(args) -> int:
     from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 
     strategy = make_strategy(args.strategy)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with sigterm_as_interrupt() as terminated:
         result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
                             resume=args.resume, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     if result.path is None:
         print(f"nstlab: error: could not write '{output}'; the model is lost",
               file=sys.stderr)
@@ -158,17 +154,14 @@ def run_train(args) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     if result.stop_reason == STOP_INTERRUPTED:
-        print(f"nstlab: stopped after {steps_done} steps; saved the model so far to {output} "
-              f"(go on with --resume {output})", file=sys.stderr)
-        return EXIT_SIGINT
+        signal_name = "SIGTERM" if terminated else "Ctrl-C"
+        print(f"nstlab: stopped by {signal_name} after {steps_done} steps; saved the model so "
+              f"far to {output} (go on with --resume {output})", file=sys.stderr)
+        return EXIT_SIGTERM if terminated else EXIT_SIGINT
     if not args.quiet:
         print(f"saved {output} ({steps_done} steps, final loss {history.total[-1]:.4g}, "
               f"{history.time[-1] / 60:.1f} minutes of training)")
     return EXIT_OK
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def run_fast(args) -> int:
