@@ -12,7 +12,9 @@ TensorFlow's logging is set up ignore that variable (tensorflow/tensorflow#10044
 passing on every line that is not one of TensorFlow's native log lines.
 
 A user who set ``TF_CPP_MIN_LOG_LEVEL`` themselves keeps their choice, and so does
-``nstlab ... --debug``.
+``nstlab ... --debug``. The level nstlab sets itself is also recorded in
+``NSTLAB_TF_CPP_MIN_LOG_LEVEL``, so that the processes it starts (the notebook kernels of
+``nstlab book`` and ``nstlab grade``, the tests' kernels) do not take it for the user's.
 """
 
 from __future__ import annotations
@@ -24,8 +26,21 @@ import sys
 import tempfile
 
 LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
+SET_BY_NSTLAB = "NSTLAB_TF_CPP_MIN_LOG_LEVEL"
+
+
+def _user_level() -> str | None:
+    level = os.environ.get(LEVEL_VARIABLE)
+    return None if level == os.environ.get(SET_BY_NSTLAB) else level
+
+
 #: The level the user set before nstlab was first imported (None: they set none).
-USER_LEVEL = os.environ.get(LEVEL_VARIABLE)
+USER_LEVEL = _user_level()
+
+
+def _set_level(level: str) -> None:
+    os.environ[LEVEL_VARIABLE] = os.environ[SET_BY_NSTLAB] = level
+
 
 # absl/glog lines: "I0000 00:00:1796031237.877235    4627 file.cc:31] ..." and the older
 # "2025-09-17 14:44:05.157831: I external/.../file.cc:32] ...", and absl's own notice.
@@ -36,13 +51,28 @@ NATIVE_LOG_LINE = re.compile(
 
 
 def quiet_by_default() -> None:
-    """Hide TensorFlow's info and warning lines unless the user chose a level (notebooks)."""
-    os.environ.setdefault(LEVEL_VARIABLE, "2")
+    """Hide TensorFlow's info and warning lines unless the user chose a level.
+
+    In a Jupyter kernel it also imports TensorFlow at once, through :func:`import_tensorflow`'s
+    filter, keeping TensorFlow's error lines from then on (level 2). A notebook needs
+    TensorFlow in its first cells anyway, and most nstlab modules say ``import tensorflow``:
+    the first of them to load would otherwise print the native lines under the cell.
+    """
+    if USER_LEVEL is not None:
+        return
+    _set_level("2")
+    if "IPython" in sys.modules:
+        from nstlab.live import in_notebook
+
+        if in_notebook():
+            import_tensorflow(level="2")
 
 
-def import_tensorflow(*, quiet: bool = True):
+def import_tensorflow(*, quiet: bool = True, level: str = "3"):
     """Import TensorFlow (once) and return it, without its native log lines when ``quiet``.
 
+    ``level`` is the ``TF_CPP_MIN_LOG_LEVEL`` it keeps afterwards: 3 (the commands) shows
+    none of TensorFlow's native lines, 2 (notebooks) still shows its errors.
     Does nothing special when TensorFlow is already imported, when ``quiet`` is False, or
     when the user set ``TF_CPP_MIN_LOG_LEVEL`` before nstlab was imported.
     """
@@ -50,7 +80,7 @@ def import_tensorflow(*, quiet: bool = True):
         import tensorflow
 
         return tensorflow
-    os.environ[LEVEL_VARIABLE] = "3"
+    _set_level(level)
     with native_lines_filtered():
         import tensorflow
 

@@ -201,34 +201,6 @@ def test_a_run_prints_no_tensorflow_native_log_lines(pair, tmp_path):
     assert load_image(out).shape[:2] == load_image(pair[0], max_size=32).shape[:2]
 
 
-def test_native_log_lines_are_recognised():
-    from nstlab.native_logs import NATIVE_LOG_LINE
-
-    for line in (
-            "I0000 00:00:1796031237.877235    4627 cudart_stub.cc:31] Could not find cuda "
-            "drivers on your machine, GPU will not be used.",
-            "E0000 00:00:1796031250.897050    4701 cuda_platform.cc:52] failed call to cuInit: "
-            "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
-            "WARNING: All log messages before absl::InitializeLog() is called are written to "
-            "STDERR",
-            "2025-09-17 14:44:05.157831: I external/local_xla/xla/tsl/cuda/cudart_stub.cc:32] "
-            "Could not find cuda drivers on your machine, GPU will not be used."):
-        assert NATIVE_LOG_LINE.match(line)
-    for line in ("nstlab: error: no such file: 'x.jpg'", "Traceback (most recent call last):",
-                 "lbfgs:  20%|##        | 1/5"):
-        assert not NATIVE_LOG_LINE.match(line)
-
-
-def test_filtered_stderr_passes_other_lines_on(capfd):
-    import os
-
-    from nstlab.native_logs import native_lines_filtered
-
-    with native_lines_filtered():
-        os.write(2, b"I0000 00:00:1.2 77 x.cc:3] noise\nkeep me\n")
-    assert capfd.readouterr().err == "keep me\n"
-
-
 def test_a_failed_final_write_falls_back_to_the_temporary_folder(pair, tmp_path, monkeypatch,
                                                                  capsys, tmp_path_factory):
     from nstlab import files
