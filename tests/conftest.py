@@ -46,3 +46,32 @@ def photo_folder(tmp_path_factory, photo_64):
     folder = tmp_path_factory.mktemp("photos")
     save_image(photo_64, folder / "hopper.png")
     return folder
+
+
+@pytest.fixture
+def grades_answers(monkeypatch, capsys):
+    """``grades_answers(check, right, wrongs, stub)`` asserts how a notebook check grades.
+
+    Strict (as the tests of the course run it): the right answer passes and prints
+    "correct", and each ``(wrong, reason)`` raises ``CheckFailed`` matching the reason.
+    Lenient (as a student sees it): each wrong answer returns False and prints its reason,
+    and the unfinished stub returns False with "not done yet".
+    """
+    from nstlab.checks import CheckFailed
+
+    def grade(check, right, wrongs, stub):
+        monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")
+        assert check(right) is True
+        assert "correct" in capsys.readouterr().out
+        for wrong, reason in wrongs:
+            with pytest.raises(CheckFailed, match=reason):
+                check(wrong)
+        monkeypatch.delenv("NSTLAB_STRICT_CHECKS")
+        capsys.readouterr()
+        for wrong, reason in wrongs:
+            assert check(wrong) is False
+            assert reason in capsys.readouterr().out
+        assert check(stub) is False
+        assert "not done yet" in capsys.readouterr().out
+
+    return grade

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import nstlab
-from nstlab.checks import CheckFailed
 from nstlab.checks import layers as checks
 
 # --------------------------------------------------------------------------- reference answers
@@ -112,22 +111,9 @@ def test_every_check_is_listed_and_exported():
 
 
 @pytest.mark.parametrize(("name", "right", "wrongs"), CASES, ids=[c[0] for c in CASES])
-def test_check_accepts_the_reference_and_rejects_wrong_answers(monkeypatch, capsys, name, right,
+def test_check_accepts_the_reference_and_rejects_wrong_answers(grades_answers, name, right,
                                                                wrongs):
-    check = getattr(checks, name)
-    monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")
-    assert check(right) is True
-    assert "correct" in capsys.readouterr().out
-    for wrong, reason in wrongs:
-        with pytest.raises(CheckFailed, match=reason):
-            check(wrong)
-    monkeypatch.delenv("NSTLAB_STRICT_CHECKS")
-    capsys.readouterr()
-    for wrong, reason in wrongs:
-        assert check(wrong) is False
-        assert reason in capsys.readouterr().out
-    assert check(not_done) is False
-    assert "not done yet" in capsys.readouterr().out
+    grades_answers(getattr(checks, name), right, wrongs, not_done)
 
 
 def test_the_known_history_has_a_different_leader_each_step():
