@@ -169,6 +169,18 @@ def test_notebook_pages_show_their_figures(site):
             assert "<img" in html, f"{notebook.name} draws figures but its page has none"
 
 
+def test_notebook_pages_show_no_tensorflow_log_lines(site):
+    """The kernels' native CUDA-probing lines ("E0000 ... cuInit") stay out of the pages."""
+    import html
+
+    from nstlab.native_logs import NATIVE_LOG_LINE
+
+    for page in sorted((site / "notebooks").glob("*.html")):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        noise = [line for line in text.splitlines() if NATIVE_LOG_LINE.match(line.strip())]
+        assert noise == [], f"{page.name}: {noise[:2]}"
+
+
 def test_every_page_loads_without_console_errors_or_failed_requests(visited):
     problems = {url: {key: found[key] for key in ("errors", "failed", "foreign")
                       if found[key]}
