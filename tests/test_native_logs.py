@@ -1,8 +1,6 @@
 """TensorFlow's native log lines ("I0000 ... cudart_stub.cc ...", "E0000 ... cuInit ...")
 stay out of what a learner reads: the commands' output and the notebooks' cells."""
 
-import os
-
 import nbformat
 import pytest
 
@@ -15,28 +13,24 @@ NOTEBOOK_CELLS = [
 ]
 
 
-def run_in_a_kernel(cells, env_changes):
-    """Execute ``cells`` as a notebook in a fresh kernel; return every text output."""
+def run_in_a_kernel(cells, monkeypatch, env_changes):
+    """Execute ``cells`` as a notebook in a fresh kernel; return every text output.
+
+    The kernel inherits this process's environment, with ``env_changes`` (None: unset).
+    """
     from nbclient import NotebookClient
 
+    for name, value in env_changes.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    saved = dict(os.environ)
-    try:
-        for name, value in env_changes.items():  # the kernel inherits this environment
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
     return [output.get("text", "") for cell in notebook.cells for output in cell.outputs]
 
 
 def test_native_log_lines_are_recognised():
-    from nstlab.native_logs import NATIVE_LOG_LINE
-
     for line in (
             "I0000 00:00:1796031237.877235    4627 cudart_stub.cc:31] Could not find cuda "
             "drivers on your machine, GPU will not be used.",
@@ -66,15 +60,15 @@ def test_filtered_stderr_passes_other_lines_on(capfd):
     {LEVEL_VARIABLE: None, SET_BY_NSTLAB: None},   # Jupyter started by hand
     {LEVEL_VARIABLE: "3", SET_BY_NSTLAB: "3"},     # a kernel started by an nstlab command
 ], ids=["fresh", "started-by-nstlab"])
-def test_a_notebook_cell_shows_no_native_lines_but_keeps_warnings(inherited):
-    texts = run_in_a_kernel(NOTEBOOK_CELLS, inherited)
+def test_a_notebook_cell_shows_no_native_lines_but_keeps_warnings(inherited, monkeypatch):
+    texts = run_in_a_kernel(NOTEBOOK_CELLS, monkeypatch, inherited)
     lines = "".join(texts).splitlines()
     assert "ready" in lines
     assert [line for line in lines if NATIVE_LOG_LINE.match(line)] == []
     assert any("a warning the learner should see" in line for line in lines)
 
 
-def test_a_level_the_user_chose_is_kept_in_a_notebook():
+def test_a_level_the_user_chose_is_kept_in_a_notebook(monkeypatch):
     texts = run_in_a_kernel(["import nstlab, os\nprint(os.environ['TF_CPP_MIN_LOG_LEVEL'])"],
-                            {LEVEL_VARIABLE: "1", SET_BY_NSTLAB: None})
+                            monkeypatch, {LEVEL_VARIABLE: "1", SET_BY_NSTLAB: None})
     assert texts[-1].strip() == "1"
