@@ -27,7 +27,6 @@ from nstlab.messages import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SIGINT,
-    EXIT_SIGTERM,
     EXIT_USAGE,
     fail,
     sigterm_as_interrupt,
@@ -166,7 +165,7 @@ def _run(args) -> int:
     from nstlab.transfer import stylize_with
 
     callbacks = [_intermediate_saver(output, args.save_every)] if args.save_every else []
-    with sigterm_as_interrupt() as terminated, warnings.catch_warnings():
+    with sigterm_as_interrupt() as interruption, warnings.catch_warnings():
         # The command prints its own message about a non-finite loss.
         warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)
         result = stylize_with(run_options, content, styles, progress=not args.quiet,
@@ -187,10 +186,9 @@ def _run(args) -> int:
                   f"kept the last finite image in {kept_in}. Try a smaller --style-weight, "
                   "or with --optimizer adam fewer extreme weights.", file=sys.stderr)
             return EXIT_FAILED
-        signal_name = "SIGTERM" if terminated else "Ctrl-C"
-        print(f"nstlab: stopped by {signal_name} after {len(result.history)} steps; "
+        print(f"nstlab: stopped by {interruption.name} after {len(result.history)} steps; "
               f"saved the image so far to {kept_in}", file=sys.stderr)
-        return EXIT_SIGTERM if terminated else EXIT_SIGINT
+        return interruption.exit_code
     problems += _save_or_fall_back(result.image, output)
     if problems:
         return EXIT_FAILED

@@ -47,22 +47,38 @@ class Terminated(KeyboardInterrupt):
     optimisation and training loops keep their last good image or weights."""
 
 
+class Interruption:
+    """How a run inside :func:`sigterm_as_interrupt` was stopped, once it was."""
+
+    def __init__(self):
+        self.terminated = False
+
+    @property
+    def name(self) -> str:
+        """``"SIGTERM"`` or ``"Ctrl-C"``, for the command's message."""
+        return "SIGTERM" if self.terminated else "Ctrl-C"
+
+    @property
+    def exit_code(self) -> int:
+        """:data:`EXIT_SIGTERM` or :data:`EXIT_SIGINT`."""
+        return EXIT_SIGTERM if self.terminated else EXIT_SIGINT
+
+
 @contextlib.contextmanager
 def sigterm_as_interrupt():
     """Within the block, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``).
 
-    Yields a list that holds the signal once one arrived, so the command can tell the two
-    stops apart afterwards and exit with :data:`EXIT_SIGTERM` rather than
-    :data:`EXIT_SIGINT`. The previous handler comes back when the block ends.
+    Yields an :class:`Interruption`: after an interrupt, its ``name`` and ``exit_code`` say
+    whether it was SIGTERM or Ctrl-C. The previous handler comes back when the block ends.
     """
-    received: list[int] = []
+    interruption = Interruption()
 
     def on_sigterm(signum, frame):
-        received.append(signum)
+        interruption.terminated = True
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        yield received
+        yield interruption
     finally:
         signal.signal(signal.SIGTERM, previous)

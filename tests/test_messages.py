@@ -17,9 +17,10 @@ def test_fail_prints_one_line_and_returns_the_code(capsys):
 def test_sigterm_raises_an_interrupt_inside_the_block_only():
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt) as raised:
-        with sigterm_as_interrupt() as received:
-            assert received == []
+        with sigterm_as_interrupt() as interruption:
+            assert not interruption.terminated and interruption.exit_code == 130
             os.kill(os.getpid(), signal.SIGTERM)
     assert isinstance(raised.value, Terminated)
-    assert received == [signal.SIGTERM]
+    assert interruption.terminated and interruption.name == "SIGTERM"
+    assert interruption.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) is before

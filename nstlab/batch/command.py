@@ -11,15 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from nstlab.messages import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_SIGINT,
-    EXIT_SIGTERM,
-    EXIT_USAGE,
-    fail,
-    sigterm_as_interrupt,
-)
+from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, sigterm_as_interrupt
 
 EXAMPLES = """\
 examples:
@@ -94,15 +86,14 @@ def run_command(args: argparse.Namespace) -> int:
             raise
         return fail(problem, EXIT_USAGE)
     try:
-        with sigterm_as_interrupt() as terminated:
+        with sigterm_as_interrupt() as interruption:
             summary = driver.run(job_list, args.output, engine=engine, progress=not args.quiet)
     except engines.EngineError as problem:
         if args.debug:
             raise
         return fail(problem, EXIT_FAILED)
     except KeyboardInterrupt:
-        signal_name = "SIGTERM" if terminated else "Ctrl-C"
-        return fail(f"stopped by {signal_name}; finished jobs are kept: run the same command "
-                    "again to go on", EXIT_SIGTERM if terminated else EXIT_SIGINT)
+        return fail(f"stopped by {interruption.name}; finished jobs are kept: run the same "
+                    "command again to go on", interruption.exit_code)
     print(summary)
     return EXIT_FAILED if summary.failed else EXIT_OK

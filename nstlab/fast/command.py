@@ -27,7 +27,7 @@ from nstlab.fast.recipe import (
     STRATEGIES,
     Recipe,
 )
-from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, sigterm_as_interrupt
+from nstlab.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 
 DEFAULTS = Recipe()
 
@@ -139,7 +139,7 @@ def run_train(args) -> int:
     from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 
     strategy = make_strategy(args.strategy)
-    with sigterm_as_interrupt() as terminated:
+    with sigterm_as_interrupt() as interruption:
         result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
                             resume=args.resume, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
@@ -154,10 +154,9 @@ def run_train(args) -> int:
               file=sys.stderr)
         return EXIT_FAILED
     if result.stop_reason == STOP_INTERRUPTED:
-        signal_name = "SIGTERM" if terminated else "Ctrl-C"
-        print(f"nstlab: stopped by {signal_name} after {steps_done} steps; saved the model so "
-              f"far to {output} (go on with --resume {output})", file=sys.stderr)
-        return EXIT_SIGTERM if terminated else EXIT_SIGINT
+        print(f"nstlab: stopped by {interruption.name} after {steps_done} steps; saved the "
+              f"model so far to {output} (go on with --resume {output})", file=sys.stderr)
+        return interruption.exit_code
     if not args.quiet:
         print(f"saved {output} ({steps_done} steps, final loss {history.total[-1]:.4g}, "
               f"{history.time[-1] / 60:.1f} minutes of training)")
