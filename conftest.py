@@ -5,7 +5,7 @@
 - Matplotlib draws off screen (Agg).
 
 Nothing here needs the network or files outside the repository: the sample paintings ship
-inside the package (``nstlab/paintings``) and the photo with matplotlib.
+inside the package (``nstlab/imaging/paintings``) and the photo with matplotlib.
 """
 
 import os

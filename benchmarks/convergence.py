@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from nstlab.backbones import PRECISION_CHOICES
+from nstlab.engine.backbones import PRECISION_CHOICES
 
 
 def reference_loop(content, style, steps: int, return_image: bool = False):
@@ -73,7 +73,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
 
     reached = []
     final_size = nstlab.load_image(content, max_size=size).shape[:2]
-    precision = nstlab.backbones.check_precision(precision)
+    precision = nstlab.engine.backbones.check_precision(precision)
     scoring = {"seconds": 0.0, "objective": None}
 
     def float32_loss(image) -> float:
@@ -103,7 +103,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
 
 def default_style(size: int):
     """Starry Night, shipped with nstlab: returns (image, name)."""
-    from nstlab.data import load_sample
+    from nstlab.imaging.data import load_sample
 
     return load_sample("starry_night", max_size=size), "starry_night"
 
@@ -185,7 +185,7 @@ def run_child(argv: list[str], side: str, target: float | None = None) -> dict:
 def run_side(args) -> dict:
     """The reference (its target and time) or nstlab (its time to ``args.target``)."""
     import nstlab
-    from nstlab import data
+    from nstlab.imaging import data
 
     content = nstlab.load_image(args.content or data.photo_path(), max_size=args.size)
     if args.style:
@@ -207,7 +207,7 @@ def run_side(args) -> dict:
     if args.save:
         result.save(f"{args.save}_nstlab.png")
     return {"size": list(content.shape[:2]), "style": style_name,
-            "nstlab_scales": nstlab.transfer.scale_schedule(args.size, scales),
+            "nstlab_scales": nstlab.run.transfer.scale_schedule(args.size, scales),
             "nstlab_coarse_steps": result.settings.get("coarse_steps"),
             "nstlab_precision": result.settings["precision"], "nstlab_loss": loss,
             "nstlab_steps": steps, "nstlab_seconds": seconds}

@@ -57,10 +57,10 @@ def train_steps_per_second(style, size: int, batch_size: int, steps: int, width:
     import keras
     import tensorflow as tf
 
+    from nstlab.engine.losses import Objective
     from nstlab.fast.network import build_transformer
     from nstlab.fast.photos import photo_batches
     from nstlab.fast.training import make_train_step
-    from nstlab.losses import Objective
 
     strategy = tf.distribute.get_strategy()
     model = build_transformer(width, residual_blocks)
@@ -92,11 +92,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
-    from nstlab import native_logs
+    from nstlab.base import native_logs
 
     native_logs.import_tensorflow()
-    from nstlab.data import painting_path, photo_path
     from nstlab.fast import FastStylizer
+    from nstlab.imaging.data import painting_path, photo_path
 
     stylizer = FastStylizer.load(args.model)
     photo = args.photo or photo_path("grace_hopper")

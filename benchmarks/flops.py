@@ -7,7 +7,7 @@ style layers and their gradients. A multiply-add counts as 2 FLOPs.
 
 from __future__ import annotations
 
-from nstlab.memory import feature_map_shapes
+from nstlab.run.memory import feature_map_shapes
 
 
 def conv_shapes(backbone: str, deepest: str, height: int, width: int):

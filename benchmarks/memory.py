@@ -1,4 +1,4 @@
-"""Peak memory of real ``nstlab.stylize`` runs, against :mod:`nstlab.memory`'s estimate.
+"""Peak memory of real ``nstlab.stylize`` runs, against :mod:`nstlab.run.memory`'s estimate.
 
 Each run happens in a fresh Python process, so its peak resident memory (the kernel's
 ``VmHWM``, the most RAM the process ever held) is its own: Grace Hopper's portrait
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nstlab import memory
+from nstlab.run import memory
 
 
 def peak_rss_bytes() -> int:
@@ -34,9 +34,10 @@ def peak_rss_bytes() -> int:
 
 def child_stylize(size: int, precision: str, optimizer: str, steps: int,
                   style_scale: float = 1.0) -> dict:
-    """One real run in this process: its shapes, its peak RSS and nstlab.memory's estimate."""
+    """One real run in this process: its shapes, its peak RSS and nstlab.run.memory's estimate."""
     import nstlab
-    from nstlab import data, images, options
+    from nstlab.engine import defaults
+    from nstlab.imaging import data, images
 
     content, style = data.photo_path(), data.painting_path("starry_night")
     result = nstlab.stylize(content, style, size=size, steps=steps, optimizer=optimizer,
@@ -46,8 +47,8 @@ def child_stylize(size: int, precision: str, optimizer: str, steps: int,
     height, width = result.image.shape[:2]
     style_shape = images.fit_within(*images.image_shape(style), round(size * style_scale))
     estimate = memory.estimate_peak_bytes(
-        height, width, style_shapes=[style_shape], content_layers=options.DEFAULT_CONTENT_LAYERS,
-        style_layers=options.DEFAULT_STYLE_LAYERS, backbone="vgg16", optimizer=optimizer,
+        height, width, style_shapes=[style_shape], content_layers=defaults.DEFAULT_CONTENT_LAYERS,
+        style_layers=defaults.DEFAULT_STYLE_LAYERS, backbone="vgg16", optimizer=optimizer,
         lbfgs_history=steps, precision=result.settings["precision"],
         loaded_shapes=[images.image_shape(content), images.image_shape(style)])
     return {"size": size, "height": height, "width": width, "style_scale": style_scale,
@@ -67,7 +68,7 @@ def measure(size: int, precision: str = "float32", optimizer: str = "lbfgs", ste
 
 
 def baseline() -> dict:
-    """The peak RSS of a 32 px run, and the runtime constant it implies for nstlab.memory."""
+    """The peak RSS of a 32 px run, and the runtime constant it implies for nstlab.run.memory."""
     row = measure(32, "float32", "adam", 2)
     sized = row["estimate_bytes"] - memory.RUNTIME_BYTES
     return {"peak_rss_bytes": row["peak_rss_bytes"],

@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     from convergence import default_style, reference_loop
 
     import nstlab
-    from nstlab import data
+    from nstlab.imaging import data
 
     content = nstlab.load_image(args.content or data.photo_path(), max_size=args.size)
     if args.style:

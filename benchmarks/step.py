@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nstlab.backbones import PRECISION_CHOICES
+from nstlab.engine.backbones import PRECISION_CHOICES
 
 
 def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:
@@ -51,15 +51,15 @@ def time_step(backbone: str, height: int, width: int, repeats: int,
     from flops import step_flops
 
     import nstlab
-    from nstlab.data import generated_style
-    from nstlab.optimize import make_loss_and_gradient
+    from nstlab.engine.optimize import make_loss_and_gradient
+    from nstlab.imaging.data import generated_style
 
     rng = np.random.default_rng(0)
     content = rng.uniform(0, 1, (height, width, 3)).astype(np.float32)
     style = generated_style("swirl", max(height, width))
     weights = "pretrained" if backbone == "vgg16" else None  # vgg19 timing needs no download
     extractor = nstlab.FeatureExtractor(
-        list(nstlab.losses.DEFAULT_CONTENT_LAYERS + nstlab.losses.DEFAULT_STYLE_LAYERS),
+        list(nstlab.engine.losses.DEFAULT_CONTENT_LAYERS + nstlab.engine.losses.DEFAULT_STYLE_LAYERS),
         backbone, weights=weights, precision=precision)
     objective = nstlab.Objective(content, style, extractor=extractor)
     step = make_loss_and_gradient(objective, (1, height, width, 3))

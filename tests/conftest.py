@@ -2,9 +2,9 @@
 
 import pytest
 
-from nstlab.data import painting_path
-from nstlab.data import photo_path as sample_photo_path
-from nstlab.images import load_image
+from nstlab.imaging.data import painting_path
+from nstlab.imaging.data import photo_path as sample_photo_path
+from nstlab.imaging.images import load_image
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,7 @@ def starry_64(starry_path):
 @pytest.fixture
 def tiny_files(tmp_path, photo_path, starry_path):
     """The photo and Starry Night as 48 px PNG files in ``tmp_path`` (for batch job files)."""
-    from nstlab.images import save_image
+    from nstlab.imaging.images import save_image
 
     return (save_image(load_image(photo_path, max_size=48), tmp_path / "photo.png"),
             save_image(load_image(starry_path, max_size=48), tmp_path / "starry.png"))
@@ -41,7 +41,7 @@ def tiny_files(tmp_path, photo_path, starry_path):
 @pytest.fixture(scope="session")
 def photo_folder(tmp_path_factory, photo_64):
     """A folder holding one 64 px photo (training photos for ``nstlab.fast``)."""
-    from nstlab.images import save_image
+    from nstlab.imaging.images import save_image
 
     folder = tmp_path_factory.mktemp("photos")
     save_image(photo_64, folder / "hopper.png")
@@ -57,7 +57,7 @@ def grades_answers(monkeypatch, capsys):
     Lenient (as a student sees it): each wrong answer returns False and prints its reason,
     and the unfinished stub returns False with "not done yet".
     """
-    from nstlab.checks import CheckFailed
+    from nstlab.classroom.checks import CheckFailed
 
     def grade(check, right, wrongs, stub):
         monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nstlab.hardware import fastest_precision
+from nstlab.base.hardware import fastest_precision
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))

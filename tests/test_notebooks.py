@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nstlab.exercises import (
+from nstlab.classroom.exercises import (
     BEGIN,
     count_exercises,
     find_exercises,
@@ -42,10 +42,10 @@ def test_committed_without_outputs_and_with_clean_metadata(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercise_cells_carry_their_nbgrader_metadata(path):
-    """Up to date: after editing exercises, run ``python -m nstlab.exercises notebooks``."""
+    """Up to date: after editing exercises, run ``python -m nstlab.classroom.exercises notebooks``."""
     notebook = nbformat.read(path, as_version=4)
     assert mark_for_nbgrader(notebook) == 0, (
-        f"{path.name}: run `python -m nstlab.exercises notebooks` to mark its exercise cells")
+        f"{path.name}: run `python -m nstlab.classroom.exercises notebooks` to mark its exercise cells")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -70,7 +70,7 @@ def test_enough_exercises_each_followed_by_a_check():
         for index, cell in enumerate(cells):
             if cell.cell_type == "code" and BEGIN in cell.source:
                 following = [c for c in cells[index + 1:] if c.cell_type == "code"][:1]
-                assert following and "nstlab.checks.check_" in following[0].source, (
+                assert following and "nstlab.classroom.checks.check_" in following[0].source, (
                     f"{path.name}: exercise in cell {index} is not followed by a check cell")
         total += count
     assert total >= 12

@@ -1,8 +1,6 @@
-"""The project's files agree with each other: pyproject, environment.yml, README, CI, the
-package data, and the rules for imports between nstlab's modules."""
+"""The project's files agree with each other: pyproject, environment.yml, README, CI, and the
+package data. (The rules for imports between nstlab's modules: tests/test_layers.py.)"""
 
-import ast
-import graphlib
 import re
 import subprocess
 import tomllib
@@ -70,15 +68,6 @@ def test_console_script_points_at_main():
     assert project["scripts"]["nstlab"] == "nstlab.cli:main"
 
 
-def test_every_module_is_reachable_as_an_attribute():
-    """``nstlab.<module>`` works without its own import, for every module in the package."""
-    import nstlab
-
-    modules = {path.stem for path in (REPO / "nstlab").glob("*.py")} - {"__init__", "__main__"}
-    modules |= {path.parent.name for path in (REPO / "nstlab").glob("*/__init__.py")}
-    assert modules == nstlab._SUBMODULES
-
-
 def package_data_files() -> set[str]:
     """The files under nstlab/ that pyproject's package-data globs select (as setuptools does)."""
     patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
@@ -88,20 +77,20 @@ def package_data_files() -> set[str]:
 
 
 def test_the_paintings_ship_as_package_data_with_their_pinned_hashes():
-    from nstlab.data import PAINTINGS
-    from nstlab.files import sha256_of
+    from nstlab.base.files import sha256_of
+    from nstlab.imaging.data import PAINTINGS
 
-    expected = {f"paintings/{painting.filename}" for painting in PAINTINGS.values()}
+    expected = {f"imaging/paintings/{painting.filename}" for painting in PAINTINGS.values()}
     fast_model = {"fast/models/starry_night.keras", "fast/models/README.md"}
-    assert package_data_files() == expected | {"paintings/CREDITS.txt"} | fast_model
+    assert package_data_files() == expected | {"imaging/paintings/CREDITS.txt"} | fast_model
     for painting in PAINTINGS.values():
-        assert sha256_of(REPO / "nstlab" / "paintings" / painting.filename) == painting.sha256
+        assert sha256_of(REPO / "nstlab" / "imaging" / "paintings" / painting.filename) == painting.sha256
 
 
 def test_the_credits_file_names_every_painting_with_its_hash():
-    from nstlab.data import PAINTINGS
+    from nstlab.imaging.data import PAINTINGS
 
-    credits = (REPO / "nstlab" / "paintings" / "CREDITS.txt").read_text()
+    credits = (REPO / "nstlab" / "imaging" / "paintings" / "CREDITS.txt").read_text()
     for painting in PAINTINGS.values():
         assert painting.filename in credits
         assert f"{painting.artist}, {painting.title} ({painting.year})" in credits
@@ -113,34 +102,3 @@ def test_no_photo_from_the_shared_folder_is_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
                              check=True).stdout
     assert "golden_gate" not in tracked and "hoovertowernight" not in tracked
-
-
-def nstlab_imports() -> dict[str, list[tuple[str, str]]]:
-    """For every module in nstlab/, the (module, name) pairs it imports from nstlab, counting
-    imports inside functions too (``from nstlab.x import y`` and ``from nstlab import x``)."""
-    found = {}
-    for path in (REPO / "nstlab").rglob("*.py"):
-        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-        found[module] = []
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
-                    node.module == "nstlab" or node.module.startswith("nstlab.")):
-                found[module] += [(node.module, alias.name) for alias in node.names]
-    return found
-
-
-def test_nstlab_modules_import_each_other_without_cycles():
-    imports = nstlab_imports()
-    graph = {}
-    for module, pairs in imports.items():
-        targets = {f"{source}.{name}" if f"{source}.{name}" in imports else source
-                   for source, name in pairs}
-        graph[module] = targets - {"nstlab", module}
-    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError naming the cycle
-
-
-def test_no_private_name_is_imported_from_another_nstlab_module():
-    private = [f"{module} imports {name} from {source}"
-               for module, pairs in nstlab_imports().items() for source, name in pairs
-               if name.startswith("_") and source != module]
-    assert private == []

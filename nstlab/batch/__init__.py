@@ -1,4 +1,7 @@
-"""Many stylize runs at once, resumable, on this machine or a Ray cluster.
+"""Layer 5, batch: many stylize runs at once, resumable, in this process or on Ray.
+Import rule: imports base, imaging, engine and run; never fast (its peer) or above.
+
+Many stylize runs at once, resumable, on this machine or a Ray cluster.
 
 ::
 
@@ -14,7 +17,7 @@ The parts, one module each:
   checked whole before anything runs;
 * :mod:`~nstlab.batch.results`: one folder per job, named by a hash of its images and
   settings, so a rerun skips what is finished;
-* :mod:`~nstlab.batch.worker`: one job, which calls :func:`nstlab.transfer.stylize_with`;
+* :mod:`~nstlab.batch.worker`: one job, which calls :func:`nstlab.run.transfer.stylize_with`;
 * :mod:`~nstlab.batch.engines`: in-process (default) or Ray tasks;
 * :mod:`~nstlab.batch.gallery`: the contact sheet and ``index.html``;
 * :mod:`~nstlab.batch.driver`: :func:`run`, which ties them together;

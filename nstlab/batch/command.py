@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from nstlab.messages import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, sigterm_as_interrupt
+from nstlab.base.messages import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, sigterm_as_interrupt
 
 EXAMPLES = """\
 examples:
@@ -24,8 +24,8 @@ examples:
 
 def add_command(subparsers) -> argparse.ArgumentParser:
     """Add ``batch`` to the ``nstlab`` command's sub-commands; returns its parser."""
+    from nstlab.base.validators import parse_number
     from nstlab.batch.engines import DEFAULT_MAX_RETRIES, ENGINES
-    from nstlab.options import parse_number
 
     parser = subparsers.add_parser(
         "batch", help="run many stylizations from a job file, resumably, here or on Ray",
@@ -59,19 +59,19 @@ def add_command(subparsers) -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run ``nstlab batch`` with parsed ``args``; returns the exit code."""
-    from nstlab import options
+    from nstlab.base import validators
     from nstlab.batch import driver, engines, jobs
 
     try:
         job_list = jobs.read_job_file(args.jobs)
-        options.check_writable_folder(args.output, "RESULTS")
+        validators.check_writable_folder(args.output, "RESULTS")
         if args.engine == "ray":
             engine = engines.RayEngine(args.address, cpus_per_job=args.cpus_per_job,
                                        gpus_per_job=args.gpus_per_job,
                                        max_retries=args.max_retries, log_to_driver=args.debug)
         else:
             if args.address:
-                raise options.OptionError("--address needs --engine ray")
+                raise validators.OptionError("--address needs --engine ray")
             engine = engines.InProcessEngine()
     except jobs.JobFileError as problems:
         if args.debug:
@@ -81,7 +81,7 @@ def run_command(args: argparse.Namespace) -> int:
         count = len(problems.problems)
         return fail(f"{count} problem{'s' * (count != 1)} in {args.jobs}; nothing ran",
                      EXIT_USAGE)
-    except options.OptionError as problem:
+    except validators.OptionError as problem:
         if args.debug:
             raise
         return fail(problem, EXIT_USAGE)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nstlab import options
+from nstlab.base import validators
 from nstlab.batch import gallery, jobs, results
 from nstlab.batch.engines import make_engine
 from nstlab.batch.worker import describe
@@ -117,7 +117,7 @@ def run(job_source, out_dir, *, engine="in-process", address: str | None = None,
     """
     started = time.monotonic()
     all_jobs = _jobs_of(job_source)
-    options.check_writable_folder(out_dir, "results folder")
+    validators.check_writable_folder(out_dir, "results folder")
     engine = make_engine(engine, address=address, cpus_per_job=cpus_per_job,
                          gpus_per_job=gpus_per_job, max_retries=max_retries)
     out_dir = Path(out_dir).resolve()

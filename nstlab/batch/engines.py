@@ -24,10 +24,10 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 
-from nstlab import options
+from nstlab.base import validators
+from nstlab.base.messages import one_line
 from nstlab.batch import results
 from nstlab.batch.worker import run_job
-from nstlab.messages import one_line
 
 __all__ = ["ENGINES", "LOCAL_RAY", "EngineError", "InProcessEngine", "RayEngine",
            "check_ray_installed", "make_engine", "start_local_ray"]
@@ -59,9 +59,9 @@ def start_local_ray(attempts: int = 2, **keywords) -> None:
 
 
 def check_ray_installed() -> None:
-    """Raise :class:`~nstlab.options.OptionError` with the install line unless Ray is there."""
+    """Raise :class:`~nstlab.run.options.OptionError` with the install line unless Ray is there."""
     if importlib.util.find_spec("ray") is None:
-        raise options.OptionError(RAY_MISSING)
+        raise validators.OptionError(RAY_MISSING)
 
 
 class EngineError(RuntimeError):
@@ -138,10 +138,10 @@ class RayEngine:
                  log_to_driver: bool = False):
         check_ray_installed()
         self.address = address
-        self.cpus_per_job = options.check_number(cpus_per_job, "cpus_per_job", above=0)
-        self.gpus_per_job = None if gpus_per_job is None else options.check_number(
+        self.cpus_per_job = validators.check_number(cpus_per_job, "cpus_per_job", above=0)
+        self.gpus_per_job = None if gpus_per_job is None else validators.check_number(
             gpus_per_job, "gpus_per_job", at_least=0)
-        self.max_retries = options.check_number(max_retries, "max_retries", whole=True,
+        self.max_retries = validators.check_number(max_retries, "max_retries", whole=True,
                                                 at_least=0)
         self.runner = runner or run_job
         self.init_options = dict(init_options or {})
@@ -236,7 +236,7 @@ def make_engine(engine="in-process", **ray_options):
     """
     if not isinstance(engine, str):
         return engine
-    options.check_choice(engine, ENGINES, "engine")
+    validators.check_choice(engine, ENGINES, "engine")
     if engine == "in-process":
         return InProcessEngine()
     return RayEngine(**{k: v for k, v in ray_options.items() if v is not None})

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from nstlab.base.files import write_atomically
 from nstlab.batch import results
-from nstlab.files import write_atomically
 
 __all__ = ["CONTACT_SHEET", "INDEX", "contact_sheet", "write_gallery"]
 

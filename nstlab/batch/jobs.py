@@ -25,7 +25,7 @@ other keys are options every run of the grid gets. Relative paths are relative t
 job file's folder; ``sample:starry_night`` (or ``shipwreck``, ``woman_with_hat``,
 ``grace_hopper``) names an image that ships with nstlab or matplotlib.
 
-:func:`read_job_file` checks every run with :meth:`nstlab.options.StylizeOptions.validate`
+:func:`read_job_file` checks every run with :meth:`nstlab.run.options.StylizeOptions.validate`
 (option names, values, the images' headers) and that no two runs write the same result
 folder, and raises one :class:`JobFileError` listing *every* problem with its line.
 """
@@ -42,9 +42,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nstlab import options
-from nstlab.images import ImageError
-from nstlab.messages import one_line
+from nstlab.base import validators
+from nstlab.base.messages import one_line
+from nstlab.imaging.images import ImageError
+from nstlab.run import options
 
 __all__ = ["Job", "JobFileError", "Problem", "check_jobs", "expand", "parse_job_file",
            "read_job_file"]
@@ -88,7 +89,7 @@ class Job:
 
     ``content`` and ``styles`` are paths (absolute once read from a file); ``options``
     are the keywords as written (defaults of the file included); ``checked`` is the
-    result of :meth:`~nstlab.options.StylizeOptions.validate` (set by :func:`check_jobs`);
+    result of :meth:`~nstlab.run.options.StylizeOptions.validate` (set by :func:`check_jobs`);
     ``line`` is where the job (or its grid) starts in the job file.
     """
 
@@ -131,7 +132,7 @@ def _yaml_objects_with_lines(text: str):
     try:
         import yaml
     except ImportError:
-        raise options.OptionError('YAML job files need PyYAML: pip install pyyaml (or write '
+        raise validators.OptionError('YAML job files need PyYAML: pip install pyyaml (or write '
                                   'the file as JSON)') from None
 
     class LineLoader(yaml.SafeLoader):
@@ -167,7 +168,7 @@ def parse_job_file(path) -> list[Job]:
     except json.JSONDecodeError as error:
         raise JobFileError([Problem(name, error.lineno, f"not valid JSON: {error.msg}")]
                            ) from None
-    except options.OptionError as error:
+    except validators.OptionError as error:
         raise JobFileError([Problem(name, None, str(error))]) from None
     except Exception as error:  # yaml.YAMLError: its marks say where
         mark = getattr(error, "problem_mark", None)
@@ -262,7 +263,7 @@ def _resolved(value, folder: Path):
     ``shipwreck``, ``woman_with_hat``, ``grace_hopper``); an unknown name is a ValueError.
     """
     if isinstance(value, str) and value.startswith(SAMPLE_PREFIX):
-        from nstlab import data
+        from nstlab.imaging import data
 
         name = value.removeprefix(SAMPLE_PREFIX)
         if name not in data.PAINTINGS and name not in data.PHOTOS:
@@ -324,7 +325,7 @@ def check_jobs(jobs: Iterable[Job | Mapping], *, where: str = "jobs") -> list[Jo
             continue
         try:
             opts = options.from_keywords(job.options).validate(job.content, list(job.styles))
-        except (options.OptionError, ImageError, TypeError) as error:
+        except (validators.OptionError, ImageError, TypeError) as error:
             problems.append(Problem(where, at, f"{name}: {one_line(error)}"))
             continue
         job = dataclasses.replace(job, checked=opts)

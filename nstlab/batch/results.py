@@ -12,7 +12,7 @@
         error.json              instead of result.json when the job failed
       contact_sheet.png, index.html   (nstlab.batch.gallery)
 
-Every file is written atomically (:func:`nstlab.files.write_atomically`), and a job
+Every file is written atomically (:func:`nstlab.base.files.write_atomically`), and a job
 counts as finished only once its ``result.json`` exists, so a batch stopped at any
 moment (Ctrl-C, a crash, a reboot) resumes by running the jobs without one. The same
 images (by content, not by name) with the same settings give the same folder name, so
@@ -30,8 +30,8 @@ import secrets
 import traceback
 from pathlib import Path
 
-from nstlab import options
-from nstlab.files import sha256_of, write_atomically
+from nstlab.base.files import sha256_of, write_atomically
+from nstlab.run import options
 
 __all__ = ["ERROR_FILE", "FINISHED_FILE", "IMAGE_FILE", "MARKER_FILE", "deliver",
            "error_files", "finished_files", "job_folder", "job_key", "mark_results_folder",
@@ -59,7 +59,7 @@ def job_key(job) -> str:
     """The folder name of a job: a hash of its images' contents and its checked settings.
 
     Paths to image files count by their content (renaming or moving a photo keeps the
-    key); the options count as :meth:`~nstlab.options.StylizeOptions.settings` records
+    key); the options count as :meth:`~nstlab.run.options.StylizeOptions.settings` records
     them after checking, so a default written out or left out gives the same key.
     """
     settings = job.checked.settings()
@@ -107,7 +107,7 @@ def _json(value) -> bytes:
 
 def finished_files(result, job_description: dict, seconds: float) -> dict[str, bytes]:
     """The files of a finished job, as bytes: image, history, settings and its record."""
-    from nstlab.images import encode_image
+    from nstlab.imaging.images import encode_image
 
     history = result.history
     record = {"status": "finished", "label": job_description["label"],

@@ -1,7 +1,7 @@
 """One job of a batch, run wherever the engine puts it: this process or a Ray worker.
 
 :func:`run_job` takes a job's description (plain values, so Ray can ship it), checks its
-options again on the machine that runs it, calls :func:`nstlab.transfer.stylize_with`, and
+options again on the machine that runs it, calls :func:`nstlab.run.transfer.stylize_with`, and
 writes the job's files (:mod:`nstlab.batch.results`) or hands their bytes back. Any error
 of the run becomes the job's error record: one job's failure never stops the others.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 import warnings
 
-from nstlab import options
 from nstlab.batch import results
+from nstlab.run import options
 
 __all__ = ["describe", "run_job"]
 
@@ -49,7 +49,7 @@ def run_job(description: dict) -> dict:
     run stopped by Ctrl-C raises ``KeyboardInterrupt`` and writes nothing: the job is
     still to do.
     """
-    from nstlab import native_logs
+    from nstlab.base import native_logs
 
     started = time.perf_counter()
     content, styles = description["content"], description["styles"]
@@ -57,8 +57,8 @@ def run_job(description: dict) -> dict:
         checked = options.from_keywords(description["options"]).validate(content, styles)
         native_logs.import_tensorflow(quiet=True)  # first: without its native log lines
         _limit_threads(description.get("threads"))
-        from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
-        from nstlab.transfer import stylize_with
+        from nstlab.engine.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
+        from nstlab.run.transfer import stylize_with
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "the loss became NaN", RuntimeWarning)

@@ -1,4 +1,7 @@
-"""Fast style transfer (Johnson, Alahi & Fei-Fei 2016): a network that stylizes in one pass.
+"""Layer 5, fast: feed-forward style networks (Johnson et al. 2016): train, save, stylize.
+Import rule: imports base, imaging, engine and run; never batch (its peer) or above.
+
+Fast style transfer (Johnson, Alahi & Fei-Fei 2016): a network that stylizes in one pass.
 
 :func:`nstlab.stylize` optimises the pixels of each image anew: hundreds of passes through
 VGG per picture. Johnson et al. instead *train* an image transformation network once, on

@@ -18,7 +18,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nstlab import backbones, options
+from nstlab.base import validators
+from nstlab.base.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
+from nstlab.engine import backbones
 from nstlab.fast import modelfile, photos, recipe
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
@@ -27,7 +29,6 @@ from nstlab.fast.recipe import (
     STRATEGIES,
     Recipe,
 )
-from nstlab.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 
 DEFAULTS = Recipe()
 
@@ -59,11 +60,11 @@ def add_commands(subparsers) -> None:
                        help="the model file (written every --save-every steps and at the end)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace OUTPUT if it exists (not needed when it is --resume's file)")
-    train.add_argument("--steps", type=options.parse_number("int"), default=DEFAULT_STEPS,
+    train.add_argument("--steps", type=validators.parse_number("int"), default=DEFAULT_STEPS,
                        help="training steps of this run (default %(default)s)")
     group = train.add_argument_group("recipe (recorded in the model file; kept on --resume)")
     for name, (kind, text) in RECIPE_FLAGS.items():
-        group.add_argument(f"--{name.replace('_', '-')}", type=options.parse_number(kind),
+        group.add_argument(f"--{name.replace('_', '-')}", type=validators.parse_number(kind),
                            default=None, help=f"{text} (default {getattr(DEFAULTS, name)})")
     group.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=None,
                        help=f"the loss network (default {DEFAULTS.backbone})")
@@ -72,7 +73,7 @@ def add_commands(subparsers) -> None:
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
                        help="one device, all GPUs of this machine, or several machines "
                             "(TF_CONFIG) (default %(default)s)")
-    train.add_argument("--save-every", type=options.parse_number("int"), default=CHECKPOINT_EVERY,
+    train.add_argument("--save-every", type=validators.parse_number("int"), default=CHECKPOINT_EVERY,
                        metavar="N", help="write the model file every N steps (default %(default)s)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--debug", action="store_true",
@@ -86,7 +87,7 @@ def add_commands(subparsers) -> None:
                       " or ".join(SHIPPED_MODELS))
     fast.add_argument("photo", help="the photo (path or URL)")
     fast.add_argument("-o", "--output", required=True, help="where to write the image")
-    fast.add_argument("--size", type=options.parse_number("int"), default=None, metavar="PX",
+    fast.add_argument("--size", type=validators.parse_number("int"), default=None, metavar="PX",
                       help="resize the photo so its longest side is PX (default: keep its size)")
     fast.add_argument("--overwrite", action="store_true",
                       help="replace OUTPUT if it exists (default: refuse)")
@@ -110,20 +111,20 @@ def _same_file(first, second) -> bool:
 
 def run_train(args) -> int:
     """``nstlab train-fast``: check everything, then train; returns the exit code."""
-    from nstlab.images import image_shape
+    from nstlab.imaging.images import image_shape
 
     given = _recipe_given(args)
     continuing = args.resume is not None and _same_file(args.output, args.resume)
-    output = options.check_output_path(args.output, overwrite=args.overwrite or continuing,
+    output = validators.check_output_path(args.output, overwrite=args.overwrite or continuing,
                                        suffixes=(modelfile.SUFFIX,))
     steps = recipe.check_steps(args.steps)
-    options.check_number(args.save_every, "--save-every", whole=True, at_least=1)
+    validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
     if args.resume is not None:
         saved = Recipe.from_dict(modelfile.read_record(recipe.model_path(args.resume),
                                                        backbone=args.backbone)["recipe"])
         for name, value in given.items():
             if getattr(saved, name) != value:
-                raise options.OptionError(
+                raise validators.OptionError(
                     f"--{name.replace('_', '-')} {value} differs from the recipe of "
                     f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
     else:
@@ -131,12 +132,12 @@ def run_train(args) -> int:
     image_shape(args.style)
     photos.find_photos(args.photos)
 
-    from nstlab import native_logs
+    from nstlab.base import native_logs
 
     native_logs.import_tensorflow(quiet=not args.debug)
+    from nstlab.engine.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
     from nstlab.fast.strategy import make_strategy
     from nstlab.fast.training import train_fast
-    from nstlab.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 
     strategy = make_strategy(args.strategy)
     with sigterm_as_interrupt() as interruption:
@@ -167,17 +168,17 @@ def run_fast(args) -> int:
     """``nstlab fast``: check everything, then stylize; returns the exit code."""
     import time
 
-    from nstlab.images import SAVE_FORMATS, image_shape, save_image
+    from nstlab.imaging.images import SAVE_FORMATS, image_shape, save_image
 
-    output = options.check_output_path(args.output, overwrite=args.overwrite,
+    output = validators.check_output_path(args.output, overwrite=args.overwrite,
                                        suffixes=tuple(SAVE_FORMATS))
     if args.size is not None:
-        options.check_number(args.size, "--size", whole=True, at_least=8)
+        validators.check_number(args.size, "--size", whole=True, at_least=8)
     path = recipe.model_path(args.model)
     modelfile.read_record(path)
     image_shape(args.photo)
 
-    from nstlab import native_logs
+    from nstlab.base import native_logs
 
     native_logs.import_tensorflow(quiet=not args.debug)
     from nstlab.fast.stylizer import FastStylizer

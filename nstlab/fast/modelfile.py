@@ -21,8 +21,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from nstlab.base.files import write_atomically
 from nstlab.fast.recipe import MODEL_FORMAT, MODEL_VERSION, ModelFileError, Recipe
-from nstlab.files import write_atomically
 
 RECORD_NAME = "nstlab.json"
 SUFFIX = ".keras"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nstlab.fast.recipe import PhotoError
-from nstlab.images import ImageError, image_shape, load_image, resize_image
+from nstlab.imaging.images import ImageError, image_shape, load_image, resize_image
 
 #: The word that stands for :func:`sample_photos` where a folder of photos is expected.
 SAMPLES = "samples"
@@ -41,7 +41,7 @@ def sample_photos() -> list[Path]:
     :data:`SKIMAGE_PHOTOS` (an astronaut, a cat, a cup of coffee, a rocket, a motorcycle and
     the Hubble deep field), read from the installed package, never downloaded.
     """
-    from nstlab.data import photo_path
+    from nstlab.imaging.data import photo_path
 
     paths = [photo_path("grace_hopper")]
     try:

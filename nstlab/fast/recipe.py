@@ -1,7 +1,7 @@
 """The options of a fast-style training run: defaults, checks and the recorded recipe.
 
 TensorFlow-free, so ``nstlab train-fast`` checks everything before TensorFlow starts. The
-loss weights and layers are :mod:`nstlab.options`' (the same :class:`nstlab.Objective`);
+loss weights and layers are :mod:`nstlab.run.options`' (the same :class:`nstlab.Objective`);
 what is new here is the network's size and the training schedule.
 """
 
@@ -10,15 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nstlab import backbones
-from nstlab.options import (
-    DEFAULT_CONTENT_WEIGHT,
-    DEFAULT_STYLE_WEIGHT,
-    DEFAULT_TV_WEIGHT,
-    OptionError,
-    check_choice,
-    check_number,
-)
+from nstlab.base.validators import OptionError, check_choice, check_number
+from nstlab.engine import backbones
+from nstlab.engine.defaults import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT
 
 DEFAULT_STEPS = 1000
 CHECKPOINT_EVERY = 100  # steps between two saves of the model file
@@ -64,7 +58,7 @@ class Recipe:
         The style image's longest side when its Gram matrices are computed; the brush
         strokes the network learns have the size they have in the painting at this size.
     content_weight, style_weight, tv_weight : float
-        As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.options`); for a batch each
+        As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.run.options`); for a batch each
         part is the mean over its images.
     backbone : str
         The loss network (``"vgg16"`` offline, ``"vgg19"`` downloaded once).

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from nstlab.fast import modelfile
 from nstlab.fast.recipe import Recipe, model_path
-from nstlab.images import ImageError, load_image
+from nstlab.imaging.images import ImageError, load_image
 
 #: The smallest side the network takes (its 9x9 convolutions pad 4 pixels by reflection).
 MIN_SIDE = 8

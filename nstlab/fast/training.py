@@ -25,7 +25,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nstlab.checkpoint import CheckpointWarning
+from nstlab.engine.checkpoint import CheckpointWarning
+from nstlab.engine.history import History
+from nstlab.engine.losses import Objective
+from nstlab.engine.optimize import (
+    STOP_CALLBACK,
+    STOP_COMPLETED,
+    STOP_INTERRUPTED,
+    STOP_NON_FINITE,
+    StepInfo,
+    caused_by_interrupt,
+)
 from nstlab.fast import modelfile
 from nstlab.fast.network import build_transformer
 from nstlab.fast.photos import find_photos, photo_batches
@@ -38,18 +48,8 @@ from nstlab.fast.recipe import (
     model_path,
 )
 from nstlab.fast.strategy import make_strategy
-from nstlab.history import History
-from nstlab.images import load_image
-from nstlab.losses import Objective
-from nstlab.optimize import (
-    STOP_CALLBACK,
-    STOP_COMPLETED,
-    STOP_INTERRUPTED,
-    STOP_NON_FINITE,
-    StepInfo,
-    caused_by_interrupt,
-)
-from nstlab.transfer import seed_everything
+from nstlab.imaging.images import load_image
+from nstlab.run.transfer import seed_everything
 
 PREVIEW_SIZE = 256  # px: the photo the live preview stylizes
 
@@ -107,7 +107,7 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
             share = total / replicas
         gradients = tape.gradient(share, model.trainable_variables)
         # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
-        # (tests/test_fast_strategy.py checks it), so each device's update is the same.
+        # (tests/fast/test_fast_strategy.py checks it), so each device's update is the same.
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return share, {name: value / replicas for name, value in parts.items()}
 
@@ -139,7 +139,6 @@ def train_fast(
     checkpoint=None,
     checkpoint_every: int = CHECKPOINT_EVERY,
     progress: bool = True,
-    preview: bool = False,
     callbacks: Iterable[Callable[[StepInfo], bool | None]] = (),
     **recipe,
 ) -> TrainingResult:
@@ -165,12 +164,11 @@ def train_fast(
         however it ends. A save that fails only warns (``CheckpointWarning``).
     progress : bool
         Show a progress bar.
-    preview : bool
-        In a notebook, show the network's picture of a photo and the losses while it trains
-        (:class:`nstlab.live.LivePreview`).
     callbacks : callables
         Called after every step with a :class:`nstlab.StepInfo` (``info.image`` is the
-        network's picture of the first photo); returning True stops the run.
+        network's picture of the first photo); returning True stops the run. In a notebook,
+        ``nstlab.lab.live.LivePreview`` is such a callback: it shows that picture and the
+        losses while the network trains, as it does for :func:`nstlab.stylize`.
     **recipe
         Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
         ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
@@ -217,16 +215,7 @@ def train_fast(
     history = (History.from_dict(record["history"]) if record
                else History(objective.content_layers, objective.style_layers))
     run = _Run(model, plan, history, done, style, paths, checkpoint, checkpoint_every)
-    callbacks = list(callbacks)
-    live = None
-    if preview:
-        from nstlab.live import LivePreview
-
-        live = LivePreview(every=10, history=history)
-        callbacks.append(live)
-    run.train(step, batches, steps, callbacks, progress)
-    if live is not None:
-        live.finish()
+    run.train(step, batches, steps, list(callbacks), progress)
     return TrainingResult(model, run.record(), history, run.stop_reason, run.saved_path)
 
 

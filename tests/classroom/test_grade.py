@@ -1,0 +1,424 @@
+"""``nstlab grade``: six prepared submissions, bad input, and what a notebook may not touch.
+
+The course here is one small source notebook whose three exercises use real nstlab checks
+on cheap functions (no TensorFlow), so one notebook runs in about two seconds; one test
+grades a real course notebook as well.
+"""
+
+import argparse
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nstlab.base import messages
+from nstlab.classroom import grade as grading
+from nstlab.classroom import sandbox
+from nstlab.classroom.exercises import mark_for_nbgrader, strip_solutions
+
+REPO = Path(__file__).resolve().parents[2]
+v4 = nbformat.v4
+
+# Each exercise: (function header, right body, wrong body).
+EXERCISES = {
+    "content_layer_choice": (
+        "def content_layer_for(goal):",
+        'return {"pixels": "block1_conv2", "layout": "block5_conv2"}[goal]',
+        'return "block1_conv1"',
+        "nstlab.classroom.checks.check_content_layer_choice(content_layer_for)"),
+    "gradient_descent_step": (
+        "def gradient_descent_step(pixels, gradient, learning_rate):",
+        "return np.clip(pixels - learning_rate * gradient, 0.0, 1.0)",
+        "return pixels - learning_rate * gradient",
+        "nstlab.classroom.checks.check_gradient_descent_step(gradient_descent_step)"),
+    "same_gram": (
+        "def same_gram():",
+        'return ["flipped", "shuffled", "rotated", "tiled"]',
+        'return ["flipped"]',
+        "nstlab.classroom.checks.check_same_gram(same_gram)"),
+}
+NAMES = list(EXERCISES)
+NOTEBOOK = "01_tiny.ipynb"
+
+
+def solution_cell(name: str, body: str) -> str:
+    header = EXERCISES[name][0]
+    return f"{header}\n    ### BEGIN SOLUTION\n    {body}\n    ### END SOLUTION"
+
+
+def course_notebook(bodies: dict | None = None, *, undone=(), insert: dict | None = None):
+    """The tiny course notebook; ``bodies`` replace solutions, ``undone`` are stubs.
+
+    ``insert`` maps an exercise name to a cell placed right after its check cell.
+    """
+    bodies = bodies or {}
+    cells = [v4.new_markdown_cell("# A tiny course"),
+             v4.new_code_cell("import numpy as np\nimport nstlab.classroom.checks")]
+    for name, (_, right, _, check) in EXERCISES.items():
+        source = solution_cell(name, bodies.get(name, right))
+        cells += [v4.new_code_cell(strip_solutions(source) if name in undone else source),
+                  v4.new_code_cell(check)]
+        if name in (insert or {}):
+            cells.append(v4.new_code_cell(insert[name]))
+    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    mark_for_nbgrader(notebook)
+    return notebook
+
+
+def write(path: Path, content) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        nbformat.write(content, path)
+    return path
+
+
+def tree_digest(folder: Path) -> dict:
+    """Every file under ``folder`` with its SHA-256: equal digests, untouched folder."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def check_message(name: str, body: str, tmp_path: Path, monkeypatch) -> tuple[str, str]:
+    """What the real check records for ``body``, run here in the test's own process."""
+    import numpy as np
+
+    import nstlab.classroom.checks
+
+    log = tmp_path / f"{name}.jsonl"
+    monkeypatch.setenv(grading.LOG_VARIABLE, str(log))
+    monkeypatch.delenv("NSTLAB_STRICT_CHECKS", raising=False)
+    namespace = {"np": np, "nstlab": nstlab}
+    exec(solution_cell(name, body) + "\n" + EXERCISES[name][3], namespace)
+    return grading.read_check_log(log)["check_" + name]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("course") / "notebooks"
+    write(folder / NOTEBOOK, course_notebook())
+    return folder
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """A temporary folder of the test's own for the sandboxes, to see that none is left."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def run_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nstlab")
+    grading.add_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+# --------------------------------------------------------------------------- six submissions
+
+
+CRASH_CELL = "data = load_my_data()"
+LOOP_CELL = "while True:\n    pass"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n"
+
+
+def test_six_prepared_submissions_get_the_right_status_in_every_row(
+        course, tmp_path, private_tmp, capsys, monkeypatch):
+    submissions = tmp_path / "submissions"
+    write(submissions / "alice.ipynb", course_notebook())  # complete
+    write(submissions / "bob" / NOTEBOOK, course_notebook(undone=NAMES[1:]))  # partly done
+    wrong = {name: EXERCISES[name][2] for name in NAMES}
+    write(submissions / "carol" / NOTEBOOK, course_notebook(wrong))
+    write(submissions / "dan" / "week1" / NOTEBOOK, course_notebook(  # crashing
+        {"gradient_descent_step": "return 1 / 0"}, insert={"gradient_descent_step": CRASH_CELL}))
+    write(submissions / "erin" / NOTEBOOK, course_notebook(  # endless loop
+        insert={"content_layer_choice": LOOP_CELL}))
+    write(submissions / "frank" / NOTEBOOK, PDF)  # not a notebook
+    before = tree_digest(submissions)
+    output = tmp_path / "grades" / "grades.csv"
+    output.parent.mkdir()
+
+    code = run_command(["grade", str(submissions), "-o", str(output), "--notebooks", str(course),
+                        "--timeout", "10"])
+
+    assert code == messages.EXIT_OK
+    wrong_messages = {name: check_message(name, wrong[name], tmp_path, monkeypatch)
+                      for name in NAMES}
+    assert all(status == "wrong" for status, _ in wrong_messages.values())
+    crash = "not reached: cell 7 (data = load_my_data()) raised NameError: name 'load_my_data' " \
+            "is not defined"
+    timeout = "not reached: the notebook was stopped at the time limit (10 s) in cell 5 " \
+              "(while True:)"
+    pdf = "not a notebook: the file is not text (UTF-8)"
+    expected = [
+        *[["alice", "alice.ipynb", name, "correct", "correct!"] for name in NAMES],
+        ["bob", NOTEBOOK, NAMES[0], "correct", "correct!"],
+        *[["bob", NOTEBOOK, name, "not_done", "not done yet"] for name in NAMES[1:]],
+        *[["carol", NOTEBOOK, name, "wrong", wrong_messages[name][1]] for name in NAMES],
+        ["dan", "week1/" + NOTEBOOK, NAMES[0], "correct", "correct!"],
+        ["dan", "week1/" + NOTEBOOK, NAMES[1], "crashed",
+         "your code raised ZeroDivisionError: division by zero"],
+        ["dan", "week1/" + NOTEBOOK, NAMES[2], "crashed", crash],
+        ["erin", NOTEBOOK, NAMES[0], "correct", "correct!"],
+        *[["erin", NOTEBOOK, name, "timeout", timeout] for name in NAMES[1:]],
+        *[["frank", NOTEBOOK, name, "not_done", pdf] for name in NAMES],
+    ]
+    with open(output, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == list(grading.COLUMNS)
+    assert rows[1:] == expected
+    printed = capsys.readouterr().out
+    assert "6 students, 6 files, 18 exercises" in printed
+    assert "6 correct, 3 wrong, 5 not_done, 2 crashed, 2 timeout" in printed
+    for line in ["alice  3/3 correct", "bob    1/3 correct (2 not_done)",
+                 "erin   1/3 correct (2 timeout)", f"wrote {output}"]:
+        assert line in printed
+    assert tree_digest(submissions) == before
+    assert list(private_tmp.iterdir()) == []  # every sandbox was removed
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+OTHER_COURSE = v4.new_notebook(cells=[v4.new_markdown_cell("# Week 1: pandas"),
+                                      v4.new_code_cell("import pandas as pd\nprint('hello')")])
+CORPUS = {
+    # path in SUBMISSIONS: (content, student, notebook, message; None: one row per exercise)
+    "not-a-notebook": ("notes.txt", b"My answers are in the PDF.", "notes", "notes.txt",
+                       "not a notebook (.ipynb) file"),
+    "invalid-json": ("gina/" + NOTEBOOK, b'{"cells": [', "gina", NOTEBOOK,
+                     "not a notebook: invalid JSON (Expecting value, line 1 column 12)"),
+    "json-not-a-notebook": ("hal/" + NOTEBOOK, b'{"name": "essay"}', "hal", NOTEBOOK,
+                            "not a notebook: JSON without notebook cells"),
+    "empty-file": ("ida.ipynb", b"", "ida", "ida.ipynb", "not a notebook: the file is empty"),
+    "another-course": ("jon/week1.ipynb", OTHER_COURSE, "jon", "week1.ipynb",
+                       "not a notebook of this course: it calls none of its checks and has "
+                       "none of its notebooks' names"),
+    "empty-folder": ("kim/", None, "kim", "", "the folder is empty"),
+    "no-notebook-in-folder": ("lee/answers.docx", b"PK\x03\x04", "lee", "",
+                              "no notebook (.ipynb) in this folder"),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_rows(course, tmp_path_factory):
+    """Grade the whole corpus and one complete notebook together."""
+    submissions = tmp_path_factory.mktemp("corpus")
+    for path, content, *_ in CORPUS.values():
+        if content is None:
+            (submissions / path).mkdir(parents=True)
+        else:
+            write(submissions / path, content)
+    write(submissions / "alice.ipynb", course_notebook())
+    return grading.grade(submissions, course, limits=grading.Limits(timeout=60))
+
+
+@pytest.mark.parametrize("case", CORPUS)
+def test_bad_input_gets_a_clear_message(case, corpus_rows):
+    path, _, student, notebook, message = CORPUS[case]
+    rows = [row for row in corpus_rows if row.student == student]
+    if path.endswith(NOTEBOOK):  # a course notebook's name: one row per exercise
+        assert rows == [grading.Row(student, notebook, name, "not_done", message)
+                        for name in NAMES]
+    else:
+        assert rows == [grading.Row(student, notebook, "", "not_done", message)]
+
+
+def test_bad_input_does_not_stop_the_others(corpus_rows):
+    assert [row for row in corpus_rows if row.student == "alice"] == [
+        grading.Row("alice", "alice.ipynb", name, "correct", "correct!") for name in NAMES]
+    kim = [line for line in grading.summary(corpus_rows).splitlines() if "kim" in line]
+    assert kim == ["  kim    nothing graded (folder: the folder is empty)"]
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("missing submissions", "submissions folder"),
+    ("output exists", "exists; pass --overwrite"),
+    ("output in submissions", "write the grades outside SUBMISSIONS"),
+    ("course without exercises", "no source notebooks with exercises"),
+    ("temporary folder in submissions", "set TMPDIR to a folder elsewhere"),
+])
+def test_bad_usage_is_one_line_and_exit_code_2(problem, message, course, tmp_path, capsys,
+                                                monkeypatch):
+    submissions = tmp_path / "submissions"
+    write(submissions / "alice.ipynb", course_notebook())
+    output, notebooks = tmp_path / "grades.csv", course
+    if problem == "missing submissions":
+        submissions = tmp_path / "nowhere"
+    elif problem == "output exists":
+        output.write_text("old grades")
+    elif problem == "output in submissions":
+        output = submissions / "grades.csv"
+    elif problem == "course without exercises":
+        notebooks = tmp_path / "empty-course"
+        write(notebooks / "00_intro.ipynb", OTHER_COURSE)
+    else:
+        monkeypatch.setattr(tempfile, "tempdir", str(submissions / "tmp"))
+    code = run_command(["grade", str(submissions), "-o", str(output), "--notebooks",
+                        str(notebooks), "--quiet"])
+    error = capsys.readouterr().err
+    assert code == messages.EXIT_USAGE
+    assert error.startswith("nstlab: error: ") and message in error
+    assert len(error.strip().splitlines()) == 1
+    assert problem != "output exists" or output.read_text() == "old grades"
+
+
+# --------------------------------------------------------------------------- protection
+
+
+def test_a_notebook_cannot_touch_the_teachers_files(course, tmp_path, private_tmp):
+    """Deleting and writing outside its folder is refused; its own copy it may wreck."""
+    if not sandbox.landlock_abi():
+        pytest.skip("this system has no Landlock: writes outside the folder are not blocked")
+    submissions = tmp_path / "submissions"
+    write(submissions / "alice.ipynb", course_notebook())
+    grades = tmp_path / "grades"
+    (grades / "old.csv").parent.mkdir()
+    (grades / "old.csv").write_text("last year's grades")
+    folders = [submissions, grades, course]
+    files = [submissions / "alice.ipynb", grades / "old.csv", course / NOTEBOOK,
+             Path.home() / "nstlab-grade-was-here.txt"]
+    attacks = [
+        "os.remove('01_tiny.ipynb')",  # its own copy: allowed
+        "open('../../../owned.txt', 'w')",
+        *[f"shutil.rmtree({str(folder)!r})" for folder in folders],
+        *[f"open({str(file)!r}, 'a')" for file in files],
+        *[f"os.rename({str(file)!r}, 'stolen')" for file in files[:3]],
+    ]
+    if sandbox.landlock_abi() >= 6:  # the grader is this test process: it must survive
+        attacks.append("os.kill(os.getppid(), signal.SIGKILL)")
+    hostile = "\n".join([
+        "import os, shutil, signal",
+        "done = []",
+        *[f"try:\n    {attack}\n    done.append({attack!r})\nexcept OSError:\n    pass"
+          for attack in attacks],
+        "assert done == [\"os.remove('01_tiny.ipynb')\"], done",
+    ])
+    write(submissions / "mallory" / NOTEBOOK, course_notebook(
+        insert={"content_layer_choice": hostile}))
+    before = {folder: tree_digest(folder) for folder in (submissions, grades, course)}
+
+    rows = grading.grade(submissions, course, limits=grading.Limits(timeout=60))
+
+    assert [row.status for row in rows] == ["correct"] * 6, rows
+    assert {folder: tree_digest(folder) for folder in before} == before
+    assert not (Path.home() / "nstlab-grade-was-here.txt").exists()
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("how, message", [
+    ("one big file", "raised OSError: [Errno 27] File too large"),
+    ("many files", "the notebook was stopped in cell 5 (i = 0) for writing more than 20 MB"),
+])
+def test_filling_the_disk_stops_that_notebook_only(how, message, course, tmp_path, private_tmp):
+    fill = ("with open('big.bin', 'wb') as big:\n    while True:\n        big.write(bytes(2**20))"
+            if how == "one big file" else
+            "i = 0\nwhile True:\n    with open(f'part{i}.bin', 'wb') as part:\n"
+            "        part.write(bytes(2**20))\n    i += 1")
+    submissions = tmp_path / "submissions"
+    write(submissions / "greedy.ipynb", course_notebook(insert={"content_layer_choice": fill}))
+    write(submissions / "alice.ipynb", course_notebook())
+
+    rows = grading.grade(submissions, course,
+                         limits=grading.Limits(timeout=60, disk_mb=20))
+
+    greedy = [row for row in rows if row.student == "greedy"]
+    assert [row.status for row in greedy] == ["correct", "crashed", "crashed"]
+    assert message in greedy[1].message
+    assert [row.status for row in rows if row.student == "alice"] == ["correct"] * 3
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_kernel_that_dies_is_reported(course, tmp_path, private_tmp):
+    submissions = tmp_path / "submissions"
+    write(submissions / "quitter.ipynb", course_notebook(
+        insert={"content_layer_choice": "import os\nos._exit(3)"}))
+
+    rows = grading.grade(submissions, course, limits=grading.Limits(timeout=60))
+
+    assert [row.status for row in rows] == ["correct", "crashed", "crashed"]
+    assert rows[1].message == ("not reached: the kernel died in cell 5 (import os) (out of "
+                               "memory, or the code ended Python)")
+
+
+def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path):
+    """SIGINT while a notebook runs: exit code 130, one line, no kernel or folder left."""
+    submissions, sandboxes = tmp_path / "submissions", tmp_path / "system-tmp"
+    sandboxes.mkdir()
+    write(submissions / "erin.ipynb", course_notebook(insert={"content_layer_choice": (
+        "import os\nopen('started', 'w').write(str(os.getpid()))\n" + LOOP_CELL)}))
+    output = tmp_path / "grades.csv"
+    program = ("import argparse, sys\nfrom nstlab.classroom import grade\n"
+               "parser = argparse.ArgumentParser(prog='nstlab')\n"
+               "grade.add_command(parser.add_subparsers(dest='command'))\n"
+               "args = parser.parse_args(sys.argv[1:])\nsys.exit(args.handler(args))")
+    environment = {**os.environ, "TMPDIR": str(sandboxes), "PYTHONPATH": str(REPO)}
+    grader = subprocess.Popen(
+        [sys.executable, "-c", program, "grade", str(submissions), "-o", str(output),
+         "--notebooks", str(course), "--quiet"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (started := list(sandboxes.glob("*/work/started"))):
+            assert time.monotonic() < deadline, "the notebook did not start"
+            time.sleep(0.2)
+        time.sleep(0.2)  # the pid is written
+        kernel = int(started[0].read_text())
+        grader.send_signal(signal.SIGINT)
+        _, err = grader.communicate(timeout=60)
+    finally:
+        grader.kill()
+    assert grader.returncode == messages.EXIT_SIGINT
+    assert err.strip().splitlines()[-1] == "nstlab: error: interrupted: no grades written"
+    assert not output.exists() and list(sandboxes.iterdir()) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(kernel, 0)
+
+
+# --------------------------------------------------------------------------- the check log
+
+
+def test_checks_record_their_results_for_the_grader(tmp_path, monkeypatch):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(grading.LOG_VARIABLE, str(log))
+    grading.record_check("check_a", "A", "wrong", "shape (3,) expected (4,)")
+    with open(log, "a") as file:
+        file.write("not json\n{\"check\": \"check_b\", \"status\": \"excellent\"}\n")
+    grading.record_check("check_c", "C", "not_done", "not done yet")
+    grading.record_check("check_a", "A", "correct", "correct!")
+    assert grading.read_check_log(log) == {"check_a": ("correct", "correct!"),
+                                           "check_c": ("not_done", "not done yet")}
+
+
+def test_without_the_variable_nothing_is_recorded(tmp_path, monkeypatch):
+    monkeypatch.delenv(grading.LOG_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    grading.record_check("check_a", "A", "correct", "correct!")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- a real notebook
+
+
+def test_a_real_course_notebook(tmp_path, private_tmp):
+    """The source of notebook 02, with TensorFlow and the network, is graded all correct."""
+    source = REPO / "notebooks" / "02_content_representation.ipynb"
+    submissions = tmp_path / "submissions"
+    write(submissions / "alice" / source.name, nbformat.read(source, as_version=4))
+
+    rows = grading.grade(submissions, REPO / "notebooks")
+
+    assert rows == [grading.Row("alice", source.name, name, "correct", "correct!")
+                    for name in ("content_loss", "content_layer_choice")]
