@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import importlib
 import importlib.util
 import os
 import re
@@ -237,32 +238,44 @@ def toctree(caption: str, documents: list[str]) -> str:
     return f"\n\n```{{toctree}}\n:hidden:\n:caption: {caption}\n\n{entries}\n```\n"
 
 
-def api_page(modules: list[str]) -> str:
-    """The API reference's index (reStructuredText, which autosummary reads): one page per
-    public module, from its docstrings."""
+def api_page(modules: dict[str, list[str]]) -> str:
+    """The API reference's index (reStructuredText, which autosummary reads): one section per
+    layer of the package, lowest first, and one page per public module, from its docstrings."""
     import nstlab
 
     rows = "".join(f"   * - ``nstlab.{name}``\n"
                    f"     - :py:mod:`{getattr(nstlab, name).__module__}`\n"
                    for name in nstlab.__all__)
-    entries = "".join(f"   nstlab.{module}\n" for module in modules)
+    sections = ""
+    for layer, names in modules.items():
+        package = importlib.import_module(f"nstlab.{layer}")
+        title, rule = package.__doc__.strip().splitlines()[:2]
+        entries = "".join(f"   {module}\n" for module in names)
+        sections += (f"{title}\n{'-' * len(title)}\n\n{rule}\n\n"
+                     f".. autosummary::\n   :toctree: api\n   :recursive:\n\n{entries}\n")
     return (
         "API reference\n=============\n\n"
-        "Every public module of the ``nstlab`` package, with the docstrings you also read in a "
-        "notebook with ``?`` (``nstlab.gram_matrix?``).\n\n"
-        f".. autosummary::\n   :toctree: api\n   :recursive:\n\n{entries}\n"
+        "Every public module of the ``nstlab`` package, layer by layer from the lowest, with the "
+        "docstrings you also read in a notebook with ``?`` (``nstlab.gram_matrix?``). Each layer "
+        "imports only the layers listed before it.\n\n"
         "The names the notebooks use most are also available directly as ``nstlab.NAME``:\n\n"
-        f".. list-table::\n   :header-rows: 1\n\n   * - name\n     - defined in\n{rows}")
+        f".. list-table::\n   :header-rows: 1\n\n   * - name\n     - defined in\n{rows}\n"
+        f"{sections}")
 
 
-def public_modules() -> list[str]:
-    """nstlab's modules and subpackages whose names do not start with ``_``."""
+def public_modules() -> dict[str, list[str]]:
+    """nstlab's public modules (names not starting with ``_``), by layer, lowest first."""
     import pkgutil
 
     import nstlab
 
-    return sorted(info.name for info in pkgutil.iter_modules(nstlab.__path__)
-                  if not info.name.startswith("_"))
+    found = {}
+    for layer in sorted(nstlab.LAYERS, key=nstlab.LAYERS.get):
+        package = importlib.import_module(f"nstlab.{layer}")
+        found[layer] = sorted(f"nstlab.{layer}.{info.name}"
+                              for info in pkgutil.iter_modules(package.__path__)
+                              if not info.name.startswith("_"))
+    return found
 
 
 def write_source(checkout: Path, notebooks: list[Path], source: Path, quick: bool) -> None:

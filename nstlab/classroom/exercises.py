@@ -47,7 +47,7 @@ NBGRADER_SCHEMA_VERSION = 3
 
 _BEGIN_LINE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*$")
 #: A call of an exercise check, as the check cells write it: ``nstlab.classroom.checks.check_gram_matrix(``.
-CHECK_CALL = re.compile(r"\bnstlab\.checks\.(?P<check>check_\w+)\s*\(")
+CHECK_CALL = re.compile(r"\bnstlab\.classroom\.checks\.(?P<check>check_\w+)\s*\(")
 
 
 class ExerciseFormatError(ValueError):

@@ -24,9 +24,9 @@ import time
 
 import numpy as np
 
+from nstlab.base.jupyter import in_notebook
 from nstlab.engine import losses
 from nstlab.imaging.images import load_image
-from nstlab.base.jupyter import in_notebook
 
 __all__ = ["Explorer", "explore"]
 
