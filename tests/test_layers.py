@@ -15,6 +15,8 @@ import pytest
 import nstlab
 
 PACKAGE = Path(nstlab.__file__).resolve().parent
+# What any layer may read from the package itself: its version, its names, its layer table.
+PACKAGE_METADATA = {"__version__", "__all__", "__path__", "__file__", "LAYERS"}
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
@@ -28,7 +30,7 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, str, int]]:
 
     ``from nstlab.x import y`` gives ("nstlab.x", "y"); ``import nstlab.x`` and an attribute
     chain such as ``nstlab.x.y`` in the code give ("nstlab.x", ""). The package's own
-    metadata (``nstlab.__version__``, ``nstlab.__all__``) is not an import of a layer.
+    metadata (:data:`PACKAGE_METADATA`) is not an import of a layer.
     """
     found = []
     for node in ast.walk(tree):
@@ -39,7 +41,7 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, str, int]]:
             found += [(alias.name, "", node.lineno) for alias in node.names
                       if alias.name.startswith("nstlab.")]
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
-                node.value.id == "nstlab") and not node.attr.startswith("__"):
+                node.value.id == "nstlab") and node.attr not in PACKAGE_METADATA:
             found.append((f"nstlab.{node.attr}", "", node.lineno))
     return found
 

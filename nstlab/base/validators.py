@@ -54,6 +54,14 @@ def check_count(values, expected: int, noun: str, what: str, label: str) -> None
         raise OptionError(f"{label} got {len(values)} {noun} for {what}")
 
 
+def check_all_in(values, allowed: Sequence, label: str, what: str) -> None:
+    """An error unless every item of ``values`` is one of ``allowed`` (``what`` names one)."""
+    for value in values:
+        if value not in allowed:
+            raise OptionError(f"{label}: {value!r} is not {what}; choose from "
+                              f"{','.join(map(str, allowed))}")
+
+
 def check_not_both(first, second, first_label: str, second_label: str) -> None:
     """An error when both options are set (they cannot be combined)."""
     if first is not None and second is not None:

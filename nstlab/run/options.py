@@ -34,6 +34,7 @@ from typing import Any
 
 from nstlab.base.validators import (
     OptionError,
+    check_all_in,
     check_choice,
     check_count,
     check_not_both,
@@ -54,7 +55,6 @@ from nstlab.engine.defaults import (
     LBFGS_SMOOTHING,
     OPTIMIZERS,
 )
-from nstlab.engine.losses import check_coarse_layers
 
 # ----------------------------------------------------------------------------- defaults
 INITS = ("tinted", "content", "noise", "style")
@@ -254,7 +254,7 @@ class StylizeOptions:
         if self.coarse_layers is not None:
             if self.coarse_style is None:
                 raise OptionError(f"{name('coarse_layers')} needs {name('coarse_style')}")
-            check_coarse_layers(self.coarse_layers, style_layers, name("coarse_layers"))
+            check_all_in(self.coarse_layers, style_layers, name("coarse_layers"), "a style layer")
         check_not_both(self.coarse_style, self.style_masks, name("coarse_style"),
                        name("style_masks"))
         if isinstance(self.scales, tuple) and not _rising_to(self.scales, self.size):
