@@ -7,8 +7,15 @@ import pytest
 import tensorflow as tf
 
 import nstlab
-from nstlab.classroom.checks import CheckFailed
-from nstlab.classroom.checks import optimization as checks
+from nstlab.classroom import checks
+from nstlab.classroom.checks import (
+    CheckFailed,
+    losses,
+    optimization,
+    post_processing,
+    stylize_calls,
+    tiny,
+)
 from nstlab.imaging import color
 from nstlab.imaging.images import resize_image
 
@@ -190,9 +197,12 @@ CASES = [
 
 
 def test_every_check_is_listed_and_exported():
-    assert sorted(name for name, *_ in CASES) == sorted(checks.__all__)
-    for name in checks.__all__:
-        assert getattr(nstlab.classroom.checks, name) is getattr(checks, name)
+    modules = (losses, optimization, post_processing, stylize_calls)
+    names = [name for module in modules for name in module.__all__]
+    assert sorted(name for name, *_ in CASES) == sorted(names)
+    for module in modules:
+        for name in module.__all__:
+            assert getattr(checks, name) is getattr(module, name)
 
 
 @pytest.mark.parametrize(("name", "right", "wrong", "reason"), CASES, ids=[c[0] for c in CASES])
@@ -212,12 +222,12 @@ def test_train_step_check_names_other_mistakes(monkeypatch, wrong, reason):
 
 
 def test_reference_adam_by_hand_matches_the_package():
-    objective, start = checks._tiny_objective()
-    ours = checks._adam_by_hand(objective, start, 3)
+    objective, start = tiny.tiny_objective()
+    ours = optimization.adam_by_hand(objective, start, 3)
     package, _, _ = nstlab.optimize_pixels(objective, start, steps=3, optimizer="adam",
                                            progress=False)
     np.testing.assert_allclose(ours, package, atol=1e-5)
-    unclipped = checks._adam_by_hand(objective, start, 3, clip=False)
+    unclipped = optimization.adam_by_hand(objective, start, 3, clip=False)
     assert unclipped.min() < 0 or unclipped.max() > 1  # so a missing clip shows
 
 

@@ -23,8 +23,11 @@ from a log the checks write (:func:`nstlab.classroom.grade.record_check`), not f
 from nstlab.classroom.checks import capstone as _capstone
 from nstlab.classroom.checks import fast as _fast
 from nstlab.classroom.checks import layers as _layers
+from nstlab.classroom.checks import losses as _losses
 from nstlab.classroom.checks import optimization as _optimization
+from nstlab.classroom.checks import post_processing as _post_processing
 from nstlab.classroom.checks import representations as _representations
+from nstlab.classroom.checks import stylize_calls as _stylize_calls
 from nstlab.classroom.checks._base import (
     CheckFailed,
     NotDoneYet,
@@ -37,9 +40,13 @@ from nstlab.classroom.checks._base import (
 from nstlab.classroom.checks.capstone import *  # noqa: F403
 from nstlab.classroom.checks.fast import *  # noqa: F403
 from nstlab.classroom.checks.layers import *  # noqa: F403
+from nstlab.classroom.checks.losses import *  # noqa: F403
 from nstlab.classroom.checks.optimization import *  # noqa: F403
+from nstlab.classroom.checks.post_processing import *  # noqa: F403
 from nstlab.classroom.checks.representations import *  # noqa: F403
+from nstlab.classroom.checks.stylize_calls import *  # noqa: F403
 
 __all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
            "forbidding", *_capstone.__all__, *_fast.__all__, *_layers.__all__,
-           *_optimization.__all__, *_representations.__all__]
+           *_losses.__all__, *_optimization.__all__, *_post_processing.__all__,
+           *_representations.__all__, *_stylize_calls.__all__]

@@ -1,0 +1,129 @@
+"""Checks for the exercises of notebook 06: luminance, keeping colours, coarse to fine."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nstlab.classroom.checks._base import Solver, exercise_check, expect
+from nstlab.classroom.checks.answers import as_array
+from nstlab.classroom.checks.tiny import TINY, tiny_images
+
+__all__ = [
+    "check_keep_colors",
+    "check_luminance",
+    "check_upsample_and_continue",
+]
+
+
+@exercise_check("luminance", solvers=[
+    Solver("nstlab.imaging.color.luminance"),
+    Solver("nstlab.imaging.color.rgb_to_yiq",
+           why="whose channel 0 is the luminance this exercise asks you to compute"),
+])
+def check_luminance(luminance):
+    """``luminance(image)``: Y = 0.299 R + 0.587 G + 0.114 B, shape (H, W)."""
+    from nstlab.imaging import color
+
+    rng = np.random.default_rng(6)
+    image = rng.uniform(size=(5, 6, 3)).astype(np.float32)
+    got = as_array(luminance(image.copy()), "luminance", np.float32)
+    want = color.luminance(image)
+    if got.shape == (5, 6, 1):
+        expect(False, "shape (H, W, 1): return (H, W), one number a pixel (no channel axis)")
+    expect(got.shape == want.shape, f"shape {got.shape}, expected (H, W) = {want.shape}")
+    if np.allclose(got, image.mean(axis=-1), atol=1e-5):
+        expect(False, "that is the plain mean of R, G and B. The eye is most sensitive to "
+                      "green and least to blue: weigh them 0.299, 0.587, 0.114.")
+    expect(np.allclose(got, want, atol=1e-5),
+           f"largest difference from 0.299 R + 0.587 G + 0.114 B is "
+           f"{np.max(np.abs(got - want)):.3g}")
+
+
+@exercise_check("keep_colors", solvers=[Solver("nstlab.imaging.color.transfer_luminance")])
+def check_keep_colors(keep_colors):
+    """``keep_colors(stylized, content)``: the stylized image's Y with the content's I and Q
+    (content resized to the stylized image's size), clipped to [0, 1]."""
+    from nstlab.imaging import color
+    from nstlab.imaging.images import resize_image
+
+    photo, swirl, _ = tiny_images()
+    # Mid-tones, so the recoloured result stays inside [0, 1] and nothing is clipped.
+    stylized = (0.25 + 0.5 * resize_image(swirl, photo.shape[:2])).astype(np.float32)
+    content = (0.25 + 0.5 * photo).astype(np.float32)
+    got = as_array(keep_colors(stylized.copy(), content.copy()), "keep_colors", np.float32)
+    expect(got.shape == stylized.shape, f"shape {got.shape}, expected {stylized.shape}")
+    expect(got.min() >= -1e-6 and got.max() <= 1 + 1e-6,
+           f"values range over [{got.min():.3f}, {got.max():.3f}]: clip to [0, 1]")
+    yiq = color.rgb_to_yiq(got)
+    y_error = float(np.max(np.abs(yiq[..., 0] - color.luminance(stylized))))
+    iq_error = float(np.max(np.abs(yiq[..., 1:] - color.rgb_to_yiq(content)[..., 1:])))
+    if y_error > 0.02 and float(np.max(np.abs(yiq[..., 0] - color.luminance(content)))) < 0.02:
+        expect(False, "the brightness is the content's: take Y from the stylized image and "
+                      "I, Q from the content (not the other way round)")
+    expect(y_error <= 0.02, f"the result's luminance differs from the stylized image's by up "
+                            f"to {y_error:.3f}: keep Y (channel 0 of YIQ) from `stylized`")
+    expect(iq_error <= 0.02, f"the result's colour (I, Q) differs from the content's by up to "
+                             f"{iq_error:.3f}: take channels 1 and 2 of YIQ from `content`")
+    small = as_array(keep_colors(stylized.copy(), resize_image(content, 48)), "keep_colors",
+                     np.float32)
+    expect(small.shape == stylized.shape,
+           f"with a 48 px content and a {TINY} px stylized image the result has shape "
+           f"{small.shape}; resize the content to the stylized image's (height, width) first")
+
+
+def _stylize_resizes_the_start(arguments) -> str | None:
+    """For ``initial_image(init, content, ...)``: why an image ``init`` of another shape than
+    ``content`` means stylize did the upsampling; None for a start of the right shape."""
+    from nstlab.imaging.images import load_image
+
+    init = arguments["init"]
+    if isinstance(init, str):
+        return None
+    start, wanted = load_image(init).shape[:2], arguments["content"].shape[:2]
+    if start == wanted:
+        return None
+    return (f"nstlab.stylize upsampled your {start[1]}x{start[0]} px start image to "
+            f"{wanted[1]}x{wanted[0]} px for you: resize it to the shape of the content at "
+            "`size` with nstlab.resize_image, then pass that as init.")
+
+
+def _stylize_goes_coarse_to_fine(arguments) -> str | None:
+    """For ``scale_schedule(size, scales)``: why several scales mean stylize did the
+    upsampling and continuing itself; None for a single scale."""
+    from nstlab.run.transfer import scale_schedule
+
+    sizes = scale_schedule(arguments["size"], arguments["scales"])
+    if len(sizes) < 2:
+        return None
+    return (f"nstlab.stylize went coarse to fine by itself (sizes {sizes}): upsample the "
+            "small image yourself and run one scale, scales=None.")
+
+
+@exercise_check("upsample and continue", solvers=[
+    Solver("nstlab.stylize", target="nstlab.run.transfer.initial_image",
+           when=_stylize_resizes_the_start),
+    Solver("nstlab.stylize", target="nstlab.run.transfer.scale_schedule",
+           when=_stylize_goes_coarse_to_fine),
+])
+def check_upsample_and_continue(upsample_and_continue):
+    """``upsample_and_continue(small, content, style, size, steps)``: resize the small result
+    to the content at ``size`` and continue stylizing from it.
+
+    The upsampling is the learner's: ``nstlab.stylize`` may not resize the start image
+    (``init=small``) or run its own coarse-to-fine (``scales`` with several sizes)."""
+    from nstlab.imaging.images import resize_image
+
+    photo, swirl, mosaic = tiny_images()
+    small = resize_image(mosaic, 16)  # a start that looks nothing like the photo
+    size = 40
+    result = upsample_and_continue(small, photo, swirl, size, 2)
+    image = as_array(getattr(result, "image", result), "upsample_and_continue", np.float32)
+    content = resize_image(photo, size)
+    expect(image.shape == content.shape,
+           f"shape {image.shape}, expected {content.shape} (the content at size={size})")
+    start = resize_image(small, content.shape[:2])
+    from_start = float(np.mean(np.abs(image - start)))
+    from_content = float(np.mean(np.abs(image - content)))
+    expect(from_start < from_content,
+           "after 2 steps the result is closer to the content photo than to the upsampled "
+           "small image: start from the upsampled image (stylize(..., init=upsampled)).")
