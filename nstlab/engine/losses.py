@@ -34,7 +34,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from nstlab.base.validators import OptionError, check_count, check_not_both, check_number
+from nstlab.base.validators import check_count, check_not_both, check_number
+from nstlab.engine.backbones import check_coarse_layers
 from nstlab.engine.defaults import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_CONTENT_WEIGHT,
@@ -115,14 +116,6 @@ def default_coarse_layers(style_layers: Sequence[str]) -> list[str]:
     """
     return [name for name in style_layers
             if name.startswith("block") and name[5:6].isdigit() and int(name[5]) >= 3]
-
-
-def check_coarse_layers(coarse_layers, style_layers, label: str) -> None:
-    """An error unless every coarse layer is one of the style layers."""
-    for layer in coarse_layers:
-        if layer not in style_layers:
-            raise OptionError(f"{label}: {layer!r} is not a style layer; choose from "
-                              f"{','.join(style_layers)}")
 
 
 def layer_weights(layers: Sequence[str], weights=None) -> dict[str, float]:

@@ -8,9 +8,15 @@ one table:
 * the flags of the ``nstlab stylize`` command (:func:`add_arguments`);
 * the one check of a run's options and inputs, :meth:`StylizeOptions.validate`;
 * ``Result.settings`` (:meth:`StylizeOptions.settings`): pass them back to ``stylize`` to
-  repeat a run.
+  repeat a run;
+* the keyword arguments of the functions a run hands its options to (:data:`CALLEES`:
+  :class:`~nstlab.engine.losses.Objective`, :func:`~nstlab.engine.optimize.optimize_pixels`,
+  :func:`~nstlab.run.memory.check_fits`): :meth:`StylizeOptions.call` passes each of them
+  the options named like its parameters.
 
-So adding an option means adding a field here and using it where it matters. The module
+So adding an option means adding a field here and using it where it matters: a parameter
+of the same name in one of :data:`CALLEES`, or code of the run itself (then its name goes
+in :data:`READ_BY_RUN`). A test checks that every option goes one of the two ways. The module
 imports no TensorFlow: ``nstlab stylize --help`` and a mistyped file name are answered in
 a fraction of a second.
 
@@ -54,7 +60,7 @@ from nstlab.engine.defaults import (
     LBFGS_SMOOTHING,
     OPTIMIZERS,
 )
-from nstlab.engine.losses import check_coarse_layers
+from nstlab.engine.precision import PRECISION_CHOICES
 
 # ----------------------------------------------------------------------------- defaults
 INITS = ("tinted", "content", "noise", "style")
@@ -144,7 +150,7 @@ class StylizeOptions:
         "auto", "the network's arithmetic: auto picks the fastest this machine computes "
                 "natively (16-bit on GPUs with tensor cores and CPUs with bfloat16, else "
                 "float32); losses stay float32; float32 gives the same numbers on every "
-                "machine", "choice", choices=backbones.PRECISION_CHOICES)
+                "machine", "choice", choices=PRECISION_CHOICES)
     device: str = option(
         "auto", "where the network runs: auto (a GPU when TensorFlow sees one), cpu or gpu",
         "choice", choices=DEVICES)
@@ -218,6 +224,21 @@ class StylizeOptions:
         """A copy with some options changed (not yet checked)."""
         return dataclasses.replace(self, **changes)
 
+    def call(self, func, *args, **given):
+        """Call ``func`` with these options as its keyword arguments of the same names.
+
+        Every parameter of ``func`` that is named like an option (:func:`projected`) gets
+        that option's value, unless ``args`` or ``given`` already pass it: what ``given``
+        holds wins, so a caller can pass a value the run has changed (the style resized to
+        the scale). Arguments that are not options (images, an extractor, callbacks) go in
+        ``args`` and ``given`` too. So ``options.call(Objective, content, styles)`` is
+        ``Objective(content, styles, backbone=options.backbone, ...)`` with every option
+        ``Objective`` takes.
+        """
+        passed = inspect.signature(func).bind_partial(*args, **given).arguments
+        keywords = {name: getattr(self, name) for name in projected(func) if name not in passed}
+        return func(*args, **given, **keywords)
+
     # --------------------------------------------------------------------- the check
 
     def validate(self, content=None, styles=(), *, flags: bool = False) -> StylizeOptions:
@@ -254,7 +275,8 @@ class StylizeOptions:
         if self.coarse_layers is not None:
             if self.coarse_style is None:
                 raise OptionError(f"{name('coarse_layers')} needs {name('coarse_style')}")
-            check_coarse_layers(self.coarse_layers, style_layers, name("coarse_layers"))
+            backbones.check_coarse_layers(self.coarse_layers, style_layers,
+                                          name("coarse_layers"))
         check_not_both(self.coarse_style, self.style_masks, name("coarse_style"),
                        name("style_masks"))
         if isinstance(self.scales, tuple) and not _rising_to(self.scales, self.size):
@@ -296,13 +318,9 @@ class StylizeOptions:
             from nstlab.run import memory
 
             try:
-                memory.check_fits(
-                    images.fit_within(*shape, size), style_shapes=style_shapes,
-                    loaded_shapes=[shape, *(s for s in painted if s is not None)],
-                    backbone=self.backbone, content_layers=self.content_layers,
-                    style_layers=self.style_layers, optimizer=self.optimizer,
-                    lbfgs_history=self.lbfgs_history, precision=self.precision,
-                    size_name=name("size"))
+                self.call(memory.check_fits, images.fit_within(*shape, size), style_shapes,
+                          loaded_shapes=[shape, *(s for s in painted if s is not None)],
+                          size_name=name("size"))
             except memory.MemoryBudgetError as error:
                 raise OptionError(str(error)) from None
 
@@ -316,6 +334,35 @@ class StylizeOptions:
         """The recorded options as plain JSON values (images as their paths)."""
         return {f.name: _recorded(getattr(self, f.name)) for f in fields(self)
                 if _spec(f).recorded}
+
+
+# ----------------------------------------------------------- where each option goes
+
+#: The functions a run passes its options to by name, with :meth:`StylizeOptions.call`
+#: (``module:name``, so that this module need not import TensorFlow to name them).
+CALLEES = ("nstlab.engine.losses:Objective", "nstlab.engine.optimize:optimize_pixels",
+           "nstlab.run.memory:check_fits")
+
+#: The options no function of :data:`CALLEES` takes: the run reads them itself
+#: (:mod:`nstlab.run.transfer`'s stages and :meth:`StylizeOptions.validate`). Every option is
+#: a parameter of a callee or listed here, never both (tests/run/test_options.py).
+READ_BY_RUN = (
+    "size", "seed", "device", "style_scale", "init", "preserve_color", "color_match_mode",
+    "denoise", "scales", "coarse_steps", "checkpoint_dir", "checkpoint_every", "resume",
+    "max_pixels", "memory_check",
+)
+
+_PASSED_BY_NAME = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def projected(func) -> list[str]:
+    """The options ``func`` takes: its parameters named like a field of :class:`StylizeOptions`.
+
+    Read from ``func``'s signature (for a class, its ``__init__``'s), in its order.
+    """
+    names = {f.name for f in fields(StylizeOptions)}
+    return [parameter.name for parameter in inspect.signature(func).parameters.values()
+            if parameter.kind in _PASSED_BY_NAME and parameter.name in names]
 
 
 def scale_schedule(size: int, scales="auto") -> list[int]:
