@@ -293,6 +293,11 @@ class Objective:
     scalar losses, and ``total`` is their sum. For a batch of several images each part is
     the mean over the images, so a batch's loss is the mean of its images' losses.
 
+    :func:`nstlab.stylize` passes its options of the same names (every keyword below but
+    ``extractor`` and ``batch_content``; :meth:`nstlab.run.options.StylizeOptions.call`), so
+    a keyword added here with the name of a new option in :mod:`nstlab.run.options` reaches
+    ``stylize``, the command's flags and ``Result.settings`` with nothing else to change.
+
     Parameters
     ----------
     content : image or None
