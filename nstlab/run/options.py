@@ -127,6 +127,10 @@ class StylizeOptions:
         DEFAULT_TV_WEIGHT, "weight of the total-variation loss (raise it for smoother "
                            "images; it is a sum over pixels, so it grows with the size)",
         "float", at_least=0)
+    tv_power: float = option(
+        1.0, "power of the neighbour differences in the total variation: 1 sums their sizes "
+             "(keeps edges sharp), 2 their squares as jcjohnson/neural-style does (softens "
+             "edges; a smaller sum, so raise tv_weight)", "float", at_least=1)
     content_layers: tuple[str, ...] | None = option(
         None, "Keras layer names for the content (default block4_conv2)", "layers",
         metavar="L1,L2")

@@ -324,6 +324,39 @@ def test_content_layer_weights_reach_the_objective(pair, tmp_path, monkeypatch):
         StylizeOptions(content_layers=layers.split(","), content_layer_weights=[1]).validate()
 
 
+def squared_total_variation(image) -> float:
+    down, across = np.diff(image, axis=0), np.diff(image, axis=1)
+    return float((down.astype(np.float64) ** 2).sum() + (across.astype(np.float64) ** 2).sum())
+
+
+def test_tv_power_reaches_the_loss_through_stylize(photo_64, starry_64):
+    """An option added with two modules: the table (options) and the code using it (losses)."""
+    run = dict(size=32, steps=1, optimizer="adam", init="content", tv_weight=3.0,
+               progress=False)  # Adam records the loss of the image it starts from
+    squared = nstlab.stylize(photo_64, starry_64, tv_power=2, **run)
+    plain = nstlab.stylize(photo_64, starry_64, **run)
+    start = nstlab.resize_image(photo_64, 32)
+    assert squared.history.tv[0] == pytest.approx(3.0 * squared_total_variation(start),
+                                                  rel=1e-4)
+    assert plain.history.tv[0] > squared.history.tv[0]  # differences below 1 square smaller
+    assert squared.settings["tv_power"] == 2 and plain.settings["tv_power"] == 1.0
+    again = nstlab.stylize(photo_64, starry_64, progress=False, **squared.settings)
+    assert again.history.tv[0] == pytest.approx(squared.history.tv[0])
+
+
+def test_tv_power_is_a_flag_and_is_checked(pair, tmp_path, capsys):
+    history = tmp_path / "h.json"
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
+                 "--steps", "1", "--tv-power", "1.5", "--history", str(history), "--quiet"])
+    assert code == 0
+    assert json.loads(history.read_text())["settings"]["tv_power"] == 1.5
+    capsys.readouterr()
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "other.png"),
+                 "--tv-power", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tv-power must be" in err
+
+
 def test_init_given_as_an_array(photo_64, starry_64):
     start = np.full((40, 40, 3), 0.5, np.float32)
     result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, init=start, progress=False,
