@@ -237,7 +237,8 @@ class StylizeOptions:
         the scale). Arguments that are not options (images, an extractor, callbacks) go in
         ``args`` and ``given`` too. So ``options.call(Objective, content, styles)`` is
         ``Objective(content, styles, backbone=options.backbone, ...)`` with every option
-        ``Objective`` takes.
+        ``Objective`` takes. A parameter must therefore mean what the option of its name
+        means (``optimize_pixels`` calls its start image ``start``, not ``init``).
         """
         passed = inspect.signature(func).bind_partial(*args, **given).arguments
         keywords = {name: getattr(self, name) for name in projected(func) if name not in passed}
