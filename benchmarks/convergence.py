@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from nstlab.engine.backbones import PRECISION_CHOICES
+from nstlab.engine.precision import PRECISION_CHOICES
 
 
 def reference_loop(content, style, steps: int, return_image: bool = False):
@@ -73,7 +73,7 @@ def nstlab_until(content, style, target: float, size: int, max_steps=None, scale
 
     reached = []
     final_size = nstlab.load_image(content, max_size=size).shape[:2]
-    precision = nstlab.engine.backbones.check_precision(precision)
+    precision = nstlab.engine.precision.resolve_precision(precision)
     scoring = {"seconds": 0.0, "objective": None}
 
     def float32_loss(image) -> float:

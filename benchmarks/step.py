@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nstlab.engine.backbones import PRECISION_CHOICES
+from nstlab.engine.precision import PRECISION_CHOICES
 
 
 def matmul_gflops(n: int = 2048, seconds: float = 3.0) -> float:

@@ -45,7 +45,7 @@ def gpu_compute_capabilities() -> list[tuple[int, int]]:
 
 
 def fastest_precision(flags=None, gpus=None) -> str:
-    """The precision (:data:`nstlab.engine.backbones.PRECISIONS`) this machine runs VGG fastest in.
+    """The precision (:data:`nstlab.engine.precision.PRECISIONS`) this machine runs VGG fastest in.
 
     With a GPU, the slowest GPU decides: ``"mixed_bfloat16"`` from compute capability 8.0
     (Ampere) on, ``"mixed_float16"`` from 7.0 (Volta, Turing), else ``"float32"``. Without

@@ -6,5 +6,6 @@ from nstlab.base.lazy import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     __name__, globals(),
-    submodules=("backbones", "checkpoint", "features", "history", "lbfgs", "losses", "optimize"),
+    submodules=("backbones", "checkpoint", "features", "history", "lbfgs", "losses", "optimize",
+                "precision"),
 )

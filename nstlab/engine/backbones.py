@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nstlab.base import hardware
 from nstlab.base.files import sha256_of
+from nstlab.engine.precision import resolve_precision
 
 # Mean of the ImageNet training images in BGR order on a 0-255 scale (the Caffe VGG models).
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -205,25 +205,6 @@ def pretrained_weights(backbone: str = "vgg16") -> dict:
     return read_vgg16_weights() if backbone == "vgg16" else read_vgg19_weights()
 
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-#: What ``precision`` arguments accept: a precision, or ``"auto"`` for this machine's fastest.
-PRECISION_CHOICES = (*PRECISIONS, "auto")
-
-
-def check_precision(precision: str) -> str:
-    """The precision to compute in: one of :data:`PRECISIONS`, else a clear error.
-
-    ``"auto"`` becomes the fastest one for this machine
-    (:func:`nstlab.base.hardware.fastest_precision`).
-    """
-    if precision == "auto":
-        return hardware.fastest_precision()
-    if precision not in PRECISIONS:
-        raise BackboneError(f"unknown precision {precision!r}; choose one of "
-                            f"{', '.join(PRECISION_CHOICES)}")
-    return precision
-
-
 def build_vgg(
     backbone: str = "vgg16",
     up_to: str | None = None,
@@ -250,7 +231,7 @@ def build_vgg(
         Keras mixed precision: the layers compute in 16 bits (weights stay float32). On a
         GPU with tensor cores, or a CPU with bfloat16 instructions, this is faster and
         stores the activations in 16 bits; the outputs are 16-bit tensors. ``"auto"``
-        picks the fastest for this machine (:func:`nstlab.base.hardware.fastest_precision`).
+        picks the fastest for this machine (:func:`nstlab.engine.precision.resolve_precision`).
 
     Returns
     -------
@@ -268,7 +249,7 @@ def build_vgg(
     if pooling not in ("max", "avg"):
         raise BackboneError(f"unknown pooling {pooling!r}; choose 'max' or 'avg'")
     pool_layer = keras.layers.MaxPooling2D if pooling == "max" else keras.layers.AveragePooling2D
-    precision = check_precision(precision)
+    precision = resolve_precision(precision)
 
     inputs = keras.Input(shape=(None, None, 3), name="vgg_input")
     x = inputs

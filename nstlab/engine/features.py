@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.engine import backbones
+from nstlab.engine.precision import resolve_precision
 
 
 @functools.cache
@@ -61,7 +62,8 @@ class FeatureExtractor:
         The network computes in this precision (default ``"float32"``,
         :func:`nstlab.engine.backbones.build_vgg`); the activations it returns are always float32,
         so Gram matrices and losses are summed in float32. ``"auto"`` is resolved once,
-        here; ``.precision`` holds the choice.
+        here (:func:`nstlab.engine.precision.resolve_precision`); ``.precision`` holds the
+        choice.
     """
 
     def __init__(self, layers, backbone: str = "vgg16", *, pooling: str = "max",
@@ -72,7 +74,7 @@ class FeatureExtractor:
         self.backbone = backbone
         all_layers = backbones.layer_names(backbone)
         self.deepest = max(self.layers, key=all_layers.index)
-        self.precision = backbones.check_precision(precision)
+        self.precision = resolve_precision(precision)
         self.model = backbones.build_vgg(backbone, self.deepest, pooling=pooling, weights=weights,
                                          precision=self.precision)
         built = all_layers[: all_layers.index(self.deepest) + 1]

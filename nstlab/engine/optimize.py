@@ -254,7 +254,7 @@ def _run_lbfgs(run: _Run, image: tf.Variable, history_size: int, smoothing: int)
 
 def optimize_pixels(
     objective,
-    init,
+    start,
     *,
     steps: int | None = None,
     optimizer: str = "lbfgs",
@@ -267,13 +267,16 @@ def optimize_pixels(
     checkpointer: Checkpointer | None = None,
     optimizer_state=None,
 ) -> tuple[np.ndarray, History, str]:
-    """Minimise ``objective`` over the pixels of an image, starting from ``init``.
+    """Minimise ``objective`` over the pixels of an image, starting from ``start``.
+
+    :func:`nstlab.stylize` passes its options of the same names (``steps``, ``optimizer``,
+    ``learning_rate``, ``lbfgs_history``, ``lbfgs_smoothing``).
 
     Parameters
     ----------
     objective : callable
         ``objective(batch) -> (total, parts)``, e.g. an :class:`nstlab.Objective`.
-    init : array (H, W, 3) or (1, H, W, 3), float in [0, 1]
+    start : array (H, W, 3) or (1, H, W, 3), float in [0, 1]
         The starting image.
     steps : int, optional
         Optimisation steps (L-BFGS iterations or Adam updates). Default:
@@ -314,11 +317,11 @@ def optimize_pixels(
                          whole=True, at_least=1)
     history_size = check_number(lbfgs_history, "lbfgs_history", whole=True, at_least=1)
     smoothing = check_number(lbfgs_smoothing, "lbfgs_smoothing", whole=True, at_least=0)
-    pixels = np.asarray(init, dtype=np.float32)
+    pixels = np.asarray(start, dtype=np.float32)
     if pixels.ndim == 3:
         pixels = pixels[np.newaxis]
     if pixels.ndim != 4 or pixels.shape[0] != 1 or pixels.shape[-1] != 3:
-        raise ValueError(f"init must be one RGB image (H, W, 3), got shape {pixels.shape}")
+        raise ValueError(f"start must be one RGB image (H, W, 3), got shape {pixels.shape}")
     if history is None:
         history = History(getattr(objective, "content_layers", ()),
                           getattr(objective, "style_layers", ()))

@@ -82,6 +82,7 @@ from pathlib import Path
 
 from nstlab.base import hardware
 from nstlab.engine import backbones
+from nstlab.engine.precision import resolve_precision
 from nstlab.imaging.images import fit_within
 
 #: Setting this environment variable to anything but ``""`` or ``"0"`` skips :func:`check_fits`.
@@ -155,17 +156,6 @@ def deepest_layer(layers: Iterable[str], backbone: str) -> str:
     return max(backbones.check_layers(list(layers), backbone), key=names.index)
 
 
-def resolve_precision(precision: str) -> str:
-    """``precision`` with ``"auto"`` replaced by what this machine's CPU would run.
-
-    Deciding for a GPU would need TensorFlow; with a GPU the activations are in its
-    memory, not the RAM estimated here, so the CPU's choice is the one that matters.
-    """
-    if precision == "auto":
-        return hardware.fastest_precision(gpus=())
-    return backbones.check_precision(precision)
-
-
 def onednn_kernels(flags=None) -> bool:
     """Whether TensorFlow will run its oneDNN convolutions here, which need far less memory.
 
@@ -198,7 +188,7 @@ def pass_bytes(height: int, width: int, *, backbone: str, layers: Sequence[str],
     module docstring.
     """
     layers = set(layers)
-    bytes_each = FLOAT32 if resolve_precision(precision) == "float32" else 2
+    bytes_each = FLOAT32 if resolve_precision(precision, "cpu") == "float32" else 2
     activations = largest = unfolded = 0
     channels_in = 3
     for name, h, w, channels in feature_map_shapes(height, width, backbone=backbone,
@@ -272,7 +262,10 @@ def estimate_peak_bytes(
     content_layers, style_layers, backbone, optimizer, lbfgs_history
         As :func:`nstlab.stylize` takes them (its defaults are in :mod:`nstlab.run.options`).
     precision : "float32", "mixed_float16", "mixed_bfloat16", "auto" or None
-        ``None`` when not known: float32 is assumed, which needs the most.
+        ``None`` when not known: float32 is assumed, which needs the most. ``"auto"`` is
+        what the CPU would choose (:func:`nstlab.engine.precision.resolve_precision` with
+        ``device="cpu"``, which needs no TensorFlow): with a GPU the activations are in its
+        memory, not in the RAM estimated here.
     loaded_shapes : list of (height, width)
         The images as loaded, before resizing, kept for the whole run.
     onednn : bool, optional
@@ -284,7 +277,7 @@ def estimate_peak_bytes(
     layers = content_layers + style_layers
     deepest = deepest_layer(layers, backbone)
     network = dict(backbone=backbone, layers=layers,
-                   precision=resolve_precision(precision or "float32"))
+                   precision=resolve_precision(precision or "float32", "cpu"))
     onednn = onednn_kernels() if onednn is None else onednn
     shapes = feature_map_shapes(height, width, backbone=backbone, deepest=deepest)
     targets = (sum(h * w * channels for name, h, w, channels in shapes if name in content_layers)
@@ -483,22 +476,28 @@ def skip_requested() -> bool:
 
 
 def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int, int]] = (),
-               *, available: int | None = None, size_name: str = "size", **run) -> int:
+               *, content_layers: Sequence[str], style_layers: Sequence[str], backbone: str,
+               optimizer: str, lbfgs_history: int, precision: str | None = None,
+               loaded_shapes: Sequence[tuple[int, int]] = (), onednn: bool | None = None,
+               available: int | None = None, size_name: str = "size") -> int:
     """Refuse a run that would not fit in memory; return its estimate (bytes) otherwise.
+
+    :meth:`nstlab.run.options.StylizeOptions.validate` calls it with the run's options of
+    the same names (``content_layers`` ... ``precision``).
 
     Parameters
     ----------
     content_shape, style_shapes : (height, width)
         The content and each style image (and ``coarse_style``) at the run's final size.
+    content_layers, style_layers, backbone, optimizer, lbfgs_history, precision
+        The run's options (:func:`estimate_peak_bytes`).
+    loaded_shapes, onednn
+        As :func:`estimate_peak_bytes` takes them.
     available : int, optional
         The memory the run may use; default :func:`available_bytes`. When it cannot be
         told, nothing is refused.
     size_name : str
         How the message names the size option (``"--size"`` on the command line).
-    **run
-        ``content_layers``, ``style_layers``, ``backbone``, ``optimizer``,
-        ``lbfgs_history``, and optionally ``precision`` and ``loaded_shapes``, as
-        :func:`estimate_peak_bytes` takes them.
 
     Raises
     ------
@@ -506,12 +505,15 @@ def check_fits(content_shape: tuple[int, int], style_shapes: Sequence[tuple[int,
         A ``ValueError`` whose one-line message names the estimate, the memory available
         and the largest size that fits, unless :data:`SKIP_ENV_VAR` is set.
     """
+    run = dict(content_layers=content_layers, style_layers=style_layers, backbone=backbone,
+               optimizer=optimizer, lbfgs_history=lbfgs_history, precision=precision,
+               loaded_shapes=loaded_shapes, onednn=onednn)
     needed = estimate_peak_bytes(*content_shape, style_shapes=style_shapes, **run)
     available = available_bytes() if available is None else available
     if available is None or needed <= available or skip_requested():
         return needed
     largest = largest_fitting_size(available, content_shape, style_shapes, **run)
-    deepest = deepest_layer([*run["content_layers"], *run["style_layers"]], run["backbone"])
+    deepest = deepest_layer([*content_layers, *style_layers], backbone)
     advice = (f"the largest {size_name} that fits is {largest}"
               if largest >= backbones.min_input_size(deepest) else
               "not even the smallest size fits; close other programs")

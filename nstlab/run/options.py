@@ -8,9 +8,15 @@ one table:
 * the flags of the ``nstlab stylize`` command (:func:`add_arguments`);
 * the one check of a run's options and inputs, :meth:`StylizeOptions.validate`;
 * ``Result.settings`` (:meth:`StylizeOptions.settings`): pass them back to ``stylize`` to
-  repeat a run.
+  repeat a run;
+* the keyword arguments of the functions a run hands its options to (:data:`CALLEES`:
+  :class:`~nstlab.engine.losses.Objective`, :func:`~nstlab.engine.optimize.optimize_pixels`,
+  :func:`~nstlab.run.memory.check_fits`): :meth:`StylizeOptions.call` passes each of them
+  the options named like its parameters.
 
-So adding an option means adding a field here and using it where it matters. The module
+So adding an option means adding a field here and using it where it matters: a parameter
+of the same name in one of :data:`CALLEES`, or code of the run itself (then its name goes
+in :data:`READ_BY_RUN`). A test checks that every option goes one of the two ways. The module
 imports no TensorFlow: ``nstlab stylize --help`` and a mistyped file name are answered in
 a fraction of a second.
 
@@ -55,6 +61,7 @@ from nstlab.engine.defaults import (
     LBFGS_SMOOTHING,
     OPTIMIZERS,
 )
+from nstlab.engine.precision import PRECISION_CHOICES
 
 # ----------------------------------------------------------------------------- defaults
 INITS = ("tinted", "content", "noise", "style")
@@ -121,6 +128,10 @@ class StylizeOptions:
         DEFAULT_TV_WEIGHT, "weight of the total-variation loss (raise it for smoother "
                            "images; it is a sum over pixels, so it grows with the size)",
         "float", at_least=0)
+    tv_power: float = option(
+        1.0, "power of the neighbour differences in the total variation: 1 sums their sizes "
+             "(keeps edges sharp), 2 their squares as jcjohnson/neural-style does (softens "
+             "edges; a smaller sum, so raise tv_weight)", "float", at_least=1)
     content_layers: tuple[str, ...] | None = option(
         None, "Keras layer names for the content (default block4_conv2)", "layers",
         metavar="L1,L2")
@@ -144,7 +155,7 @@ class StylizeOptions:
         "auto", "the network's arithmetic: auto picks the fastest this machine computes "
                 "natively (16-bit on GPUs with tensor cores and CPUs with bfloat16, else "
                 "float32); losses stay float32; float32 gives the same numbers on every "
-                "machine", "choice", choices=backbones.PRECISION_CHOICES)
+                "machine", "choice", choices=PRECISION_CHOICES)
     device: str = option(
         "auto", "where the network runs: auto (a GPU when TensorFlow sees one), cpu or gpu",
         "choice", choices=DEVICES)
@@ -217,6 +228,22 @@ class StylizeOptions:
     def replace(self, **changes) -> StylizeOptions:
         """A copy with some options changed (not yet checked)."""
         return dataclasses.replace(self, **changes)
+
+    def call(self, func, *args, **given):
+        """Call ``func`` with these options as its keyword arguments of the same names.
+
+        Every parameter of ``func`` that is named like an option (:func:`projected`) gets
+        that option's value, unless ``args`` or ``given`` already pass it: what ``given``
+        holds wins, so a caller can pass a value the run has changed (the style resized to
+        the scale). Arguments that are not options (images, an extractor, callbacks) go in
+        ``args`` and ``given`` too. So ``options.call(Objective, content, styles)`` is
+        ``Objective(content, styles, backbone=options.backbone, ...)`` with every option
+        ``Objective`` takes. A parameter must therefore mean what the option of its name
+        means (``optimize_pixels`` calls its start image ``start``, not ``init``).
+        """
+        passed = inspect.signature(func).bind_partial(*args, **given).arguments
+        keywords = {name: getattr(self, name) for name in projected(func) if name not in passed}
+        return func(*args, **given, **keywords)
 
     # --------------------------------------------------------------------- the check
 
@@ -296,13 +323,9 @@ class StylizeOptions:
             from nstlab.run import memory
 
             try:
-                memory.check_fits(
-                    images.fit_within(*shape, size), style_shapes=style_shapes,
-                    loaded_shapes=[shape, *(s for s in painted if s is not None)],
-                    backbone=self.backbone, content_layers=self.content_layers,
-                    style_layers=self.style_layers, optimizer=self.optimizer,
-                    lbfgs_history=self.lbfgs_history, precision=self.precision,
-                    size_name=name("size"))
+                self.call(memory.check_fits, images.fit_within(*shape, size), style_shapes,
+                          loaded_shapes=[shape, *(s for s in painted if s is not None)],
+                          size_name=name("size"))
             except memory.MemoryBudgetError as error:
                 raise OptionError(str(error)) from None
 
@@ -316,6 +339,35 @@ class StylizeOptions:
         """The recorded options as plain JSON values (images as their paths)."""
         return {f.name: _recorded(getattr(self, f.name)) for f in fields(self)
                 if _spec(f).recorded}
+
+
+# ----------------------------------------------------------- where each option goes
+
+#: The functions a run passes its options to by name, with :meth:`StylizeOptions.call`
+#: (``module:name``, so that this module need not import TensorFlow to name them).
+CALLEES = ("nstlab.engine.losses:Objective", "nstlab.engine.optimize:optimize_pixels",
+           "nstlab.run.memory:check_fits")
+
+#: The options no function of :data:`CALLEES` takes: the run reads them itself
+#: (:mod:`nstlab.run.transfer`'s stages and :meth:`StylizeOptions.validate`). Every option is
+#: a parameter of a callee or listed here, never both (tests/run/test_options.py).
+READ_BY_RUN = (
+    "size", "seed", "device", "style_scale", "init", "preserve_color", "color_match_mode",
+    "denoise", "scales", "coarse_steps", "checkpoint_dir", "checkpoint_every", "resume",
+    "max_pixels", "memory_check",
+)
+
+_PASSED_BY_NAME = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def projected(func) -> list[str]:
+    """The options ``func`` takes: its parameters named like a field of :class:`StylizeOptions`.
+
+    Read from ``func``'s signature (for a class, its ``__init__``'s), in its order.
+    """
+    names = {f.name for f in fields(StylizeOptions)}
+    return [parameter.name for parameter in inspect.signature(func).parameters.values()
+            if parameter.kind in _PASSED_BY_NAME and parameter.name in names]
 
 
 def scale_schedule(size: int, scales="auto") -> list[int]:

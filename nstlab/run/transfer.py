@@ -15,7 +15,6 @@ this starts.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 import random
 import textwrap
@@ -165,6 +164,8 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
     reused), starts from the previous scale's image upsampled (the first from
     ``opts.init``), and runs ``opts.steps`` steps at the final size, ``opts.coarse_steps``
     (default a quarter) at the coarser ones. A resumed run skips what its checkpoint did.
+    ``Objective`` and ``optimize_pixels`` get the options named like their parameters
+    (:meth:`StylizeOptions.call`); only what the run changes is passed here.
     """
     from nstlab.engine import losses
 
@@ -180,16 +181,10 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
         content = resize_image(inputs.content, level_size)
         style_size = max(1, round(level_size * opts.style_scale))
         styles = [resize_image(s, style_size) for s in inputs.styles]
-        objective = losses.Objective(
-            content, styles, backbone=opts.backbone, content_layers=opts.content_layers,
-            style_layers=opts.style_layers, style_layer_weights=opts.style_layer_weights,
-            content_layer_weights=opts.content_layer_weights,
-            content_weight=opts.content_weight, style_weight=opts.style_weight,
-            tv_weight=opts.tv_weight, style_blend_weights=opts.style_blend_weights,
-            style_masks=opts.style_masks, pooling=opts.pooling, extractor=extractor,
+        objective = opts.call(
+            losses.Objective, content, styles, extractor=extractor,
             coarse_style=(None if inputs.coarse_style is None
-                          else resize_image(inputs.coarse_style, style_size)),
-            coarse_layers=opts.coarse_layers, precision=opts.precision)
+                          else resize_image(inputs.coarse_style, style_size)))
         extractor = objective.extractor  # built once, reused at every scale
         done, state = 0, None
         if resumed is not None and level == first_level:
@@ -212,11 +207,10 @@ def run_scales(inputs: Inputs, opts: StylizeOptions, *, progress: bool = True,
             continue
         if checkpointer is not None:
             checkpointer.scale_index, checkpointer.steps_before = level, done
-        image, history, stop_reason = optimize_pixels(
-            objective, start, steps=level_steps - done, optimizer=opts.optimizer,
-            learning_rate=opts.learning_rate, lbfgs_history=opts.lbfgs_history,
-            lbfgs_smoothing=opts.lbfgs_smoothing, callbacks=callbacks, progress=progress,
-            history=history, checkpointer=checkpointer, optimizer_state=state)
+        image, history, stop_reason = opts.call(
+            optimize_pixels, objective, start, steps=level_steps - done, callbacks=callbacks,
+            progress=progress, history=history, checkpointer=checkpointer,
+            optimizer_state=state)
         if stop_reason != STOP_COMPLETED:
             break
     if history is None:  # resumed a run that had already finished
@@ -260,10 +254,10 @@ def stylize(content, style, *, progress: bool = True, callbacks=(), **run_option
 def stylize_with(opts: StylizeOptions, content, styles: list, *, progress: bool = True,
                  callbacks=()) -> Result:
     """:func:`stylize` with options already checked by :meth:`StylizeOptions.validate`."""
-    from nstlab.engine import backbones
+    from nstlab.engine.precision import resolve_precision
 
     # "auto" becomes this machine's precision once, so the record says what ran.
-    opts = dataclasses.replace(opts, precision=backbones.check_precision(opts.precision))
+    opts = opts.replace(precision=resolve_precision(opts.precision, opts.device))
     seed_everything(opts.seed)
     inputs = prepare(content, styles, opts)
     with _placement(opts.device):

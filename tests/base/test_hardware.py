@@ -4,8 +4,8 @@ import pytest
 
 import nstlab
 from nstlab.base import hardware
-from nstlab.engine import backbones
 from nstlab.engine.features import FeatureExtractor
+from nstlab.engine.precision import PRECISIONS, resolve_precision
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -35,7 +35,7 @@ def test_fastest_precision(flags, gpus, expected):
 
 def test_auto_resolves_once_to_a_real_precision(monkeypatch, photo_64, starry_64):
     monkeypatch.setattr(hardware, "fastest_precision", lambda **where: "mixed_bfloat16")
-    assert backbones.check_precision("auto") == "mixed_bfloat16"
+    assert resolve_precision("auto") == "mixed_bfloat16"
     extractor = FeatureExtractor(["block1_conv1"], precision="auto")
     assert extractor.precision == "mixed_bfloat16"
     assert extractor.model.get_layer("block1_conv1").compute_dtype == "bfloat16"
@@ -45,5 +45,5 @@ def test_auto_resolves_once_to_a_real_precision(monkeypatch, photo_64, starry_64
 
 
 def test_auto_is_this_machines_choice():
-    assert backbones.check_precision("auto") == hardware.fastest_precision()
-    assert backbones.check_precision("auto") in backbones.PRECISIONS
+    assert resolve_precision("auto") == hardware.fastest_precision()
+    assert resolve_precision("auto") in PRECISIONS

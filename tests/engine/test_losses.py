@@ -48,6 +48,52 @@ def test_losses_are_zero_at_their_target_and_positive_off_it():
     assert float(nstlab.total_variation_loss(stripes)) == pytest.approx(8 * 7 * 3)
 
 
+def numpy_total_variation(image, power):
+    """The sum of |neighbour difference| ** power, down and across, over every channel."""
+    image = np.asarray(image, np.float64)
+    down, across = np.diff(image, axis=-3), np.diff(image, axis=-2)
+    return (np.abs(down) ** power).sum() + (np.abs(across) ** power).sum()
+
+
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0])
+def test_total_variation_sums_powers_of_neighbour_differences(power, photo_64):
+    for image in (photo_64, photo_64[None]):  # one image or a batch
+        assert float(nstlab.total_variation_loss(image, power)) == pytest.approx(
+            numpy_total_variation(image, power), rel=1e-4)
+
+
+def test_squared_total_variation_spares_faint_grain_and_charges_edges():
+    """Power 2 costs a sharp edge more than a ramp of the same height; power 1 does not."""
+    edge = np.zeros((1, 8, 8, 1), np.float32)
+    edge[:, :, 4:] = 1.0
+    ramp = np.tile(np.linspace(0.0, 1.0, 8, dtype=np.float32), (1, 8, 1))[..., None]
+    absolute, squared = ({name: float(nstlab.total_variation_loss(image, power))
+                          for name, image in (("edge", edge), ("ramp", ramp))}
+                         for power in (1, 2))
+    assert absolute["edge"] == pytest.approx(absolute["ramp"])
+    assert squared["edge"] == pytest.approx(7 * squared["ramp"])
+
+
+def test_squared_total_variation_has_a_finite_gradient_on_flat_regions():
+    flat = tf.Variable(tf.fill((1, 8, 8, 3), 0.5))
+    with tf.GradientTape() as tape:
+        loss = nstlab.total_variation_loss(flat, 1.5)
+    gradient = tape.gradient(loss, flat)
+    assert float(loss) == 0.0 and bool(tf.reduce_all(gradient == 0.0))
+
+
+def test_tv_power_sets_the_objectives_tv_part(photo_64, starry_64):
+    image = nstlab.resize_image(starry_64, photo_64.shape[:2])
+    extractor = losses.Objective(photo_64, starry_64).extractor
+    for power in (1, 2):
+        objective = losses.Objective(photo_64, starry_64, tv_weight=2.0, tv_power=power,
+                                     extractor=extractor)
+        assert objective.evaluate(image)["tv"] == pytest.approx(
+            2.0 * numpy_total_variation(image, power), rel=1e-4)
+    with pytest.raises(ValueError, match=r"tv_power must be .*>= ?1, got 0.5"):
+        losses.Objective(photo_64, starry_64, tv_power=0.5)
+
+
 def test_layer_weights_are_normalised():
     assert losses.layer_weights(["a", "b"]) == {"a": 0.5, "b": 0.5}
     assert losses.layer_weights(["a", "b"], [3, 1]) == {"a": 0.75, "b": 0.25}

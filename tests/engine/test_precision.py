@@ -6,8 +6,9 @@ import tensorflow as tf
 
 import nstlab
 from nstlab import cli
-from nstlab.engine import backbones
+from nstlab.base import hardware
 from nstlab.engine.features import FeatureExtractor
+from nstlab.engine.precision import PRECISION_CHOICES, PRECISIONS, resolve_precision
 
 MIXED = ["mixed_float16", "mixed_bfloat16"]
 
@@ -61,12 +62,12 @@ def test_unknown_precision_is_a_clear_error(photo_64, starry_64):
 def test_the_command_offers_every_precision():
     action = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices[
         "stylize"]._actions if a.dest == "precision")
-    assert tuple(action.choices) == backbones.PRECISION_CHOICES
+    assert tuple(action.choices) == PRECISION_CHOICES
 
 
 def test_stylize_and_the_command_default_to_the_fastest_precision(photo_64, starry_64):
     result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, progress=False)
-    assert result.settings["precision"] == backbones.check_precision("auto")
+    assert result.settings["precision"] == resolve_precision("auto")
     args = cli.build_parser().parse_args([
         "stylize", "photo.jpg", "painting.jpg", "-o", "out.png"])
     assert args.precision == "auto"
@@ -76,3 +77,30 @@ def test_the_building_blocks_stay_float32_unless_asked(photo_64, starry_64):
     """The notebooks check learners' float32 arithmetic against these at about 1e-5."""
     assert FeatureExtractor(["block1_conv1"]).precision == "float32"
     assert nstlab.Objective(photo_64, starry_64).extractor.precision == "float32"
+
+
+def test_auto_on_the_cpu_is_the_cpus_choice_and_starts_no_tensorflow(monkeypatch):
+    def no_gpu_query():
+        raise AssertionError("device='cpu' must not ask TensorFlow for GPUs")
+
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "amx_bf16"})
+    monkeypatch.setattr(hardware, "gpu_compute_capabilities", no_gpu_query)
+    assert resolve_precision("auto", device="cpu") == "mixed_bfloat16"
+    monkeypatch.setattr(hardware, "gpu_compute_capabilities", lambda: [(7, 5)])
+    assert resolve_precision("auto") == resolve_precision("auto", device="gpu") == (
+        "mixed_float16")  # a Turing GPU decides where the network may run on it
+    assert resolve_precision("float32", device="gpu") == "float32"
+
+
+def test_stylize_on_the_cpu_records_the_cpus_precision(monkeypatch, photo_64, starry_64):
+    """With a tensor-core GPU present, ``device="cpu"`` still runs what the CPU computes."""
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(hardware, "gpu_compute_capabilities", lambda: [(8, 6)])
+    result = nstlab.stylize(photo_64, starry_64, size=32, steps=1, device="cpu", progress=False)
+    assert result.settings["precision"] == "float32"
+    assert resolve_precision("auto") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize("precision", [*PRECISIONS, "auto"])
+def test_every_choice_resolves_to_a_precision(precision):
+    assert resolve_precision(precision, device="cpu") in PRECISIONS

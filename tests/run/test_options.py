@@ -1,6 +1,8 @@
 """The options module: one table of run options, one check, no TensorFlow before it."""
 
+import functools
 import json
+import pkgutil
 import subprocess
 import sys
 from dataclasses import fields
@@ -72,6 +74,40 @@ def test_stylize_signature_and_docstring_come_from_the_table():
     for f in fields(StylizeOptions):
         assert parameters[f.name].default == f.default
         assert f"{f.name} :" in nstlab.stylize.__doc__
+
+
+# ------------------------------------------------------------ where each option goes
+
+
+def test_every_option_reaches_a_callee_or_the_run():
+    """No option is silently dropped: a callee takes it by name, or the run reads it itself."""
+    names = {f.name for f in fields(StylizeOptions)}
+    taken = {name for callee in options.CALLEES
+             for name in options.projected(pkgutil.resolve_name(callee))}
+    read = set(options.READ_BY_RUN)
+    assert names - taken - read == set(), "add a parameter of that name, or list it in READ_BY_RUN"
+    assert read <= names, "READ_BY_RUN names an option that no longer exists"
+    assert read & taken == set(), "a callee takes this option: it need not be in READ_BY_RUN"
+    assert {"tv_weight", "backbone", "precision"} <= taken  # Objective's, for instance
+
+
+def test_call_fills_the_parameters_named_like_options():
+    def callee(image, style_shapes=(), *, style_weight, steps, extractor=None, **others):
+        return image, style_shapes, style_weight, steps, extractor, others
+
+    opts = StylizeOptions(style_weight=5.0, steps=3, seed=9)
+    assert options.projected(callee) == ["style_weight", "steps"]
+    assert opts.call(callee, "photo") == ("photo", (), 5.0, 3, None, {})
+    # What the caller gives wins over the option of the same name; **others gets nothing.
+    assert opts.call(callee, "photo", ["style"], steps=7, extractor="vgg") == (
+        "photo", ["style"], 5.0, 7, "vgg", {})
+
+
+def test_call_leaves_out_an_option_given_by_position():
+    def callee(size, *, seed):
+        return size, seed
+
+    assert StylizeOptions(size=64, seed=2).call(callee, 32) == (32, 2)
 
 
 def test_the_demo_changes_only_its_defaults():
@@ -262,12 +298,13 @@ def test_a_failed_intermediate_save_is_one_warning_and_the_run_goes_on(pair, tmp
 
 
 def test_content_layer_weights_reach_the_objective(pair, tmp_path, monkeypatch):
-    """The option added end to end with two modules: options (the field) and transfer (use)."""
+    """An option of the table reaches Objective's parameter of the same name."""
     from nstlab.engine import losses
 
     built = []
 
     class Recorded(losses.Objective):
+        @functools.wraps(losses.Objective.__init__)  # keeps the signature the options follow
         def __init__(self, *args, **kwargs):
             built.append(kwargs["content_layer_weights"])
             super().__init__(*args, **kwargs)
@@ -285,6 +322,39 @@ def test_content_layer_weights_reach_the_objective(pair, tmp_path, monkeypatch):
     assert set(first) == {"block4_conv2", "block5_conv2"}
     with pytest.raises(OptionError, match="content_layer_weights got 1 weights for 2 content"):
         StylizeOptions(content_layers=layers.split(","), content_layer_weights=[1]).validate()
+
+
+def squared_total_variation(image) -> float:
+    down, across = np.diff(image, axis=0), np.diff(image, axis=1)
+    return float((down.astype(np.float64) ** 2).sum() + (across.astype(np.float64) ** 2).sum())
+
+
+def test_tv_power_reaches_the_loss_through_stylize(photo_64, starry_64):
+    """An option added with two modules: the table (options) and the code using it (losses)."""
+    run = dict(size=32, steps=1, optimizer="adam", init="content", tv_weight=3.0,
+               progress=False)  # Adam records the loss of the image it starts from
+    squared = nstlab.stylize(photo_64, starry_64, tv_power=2, **run)
+    plain = nstlab.stylize(photo_64, starry_64, **run)
+    start = nstlab.resize_image(photo_64, 32)
+    assert squared.history.tv[0] == pytest.approx(3.0 * squared_total_variation(start),
+                                                  rel=1e-4)
+    assert plain.history.tv[0] > squared.history.tv[0]  # differences below 1 square smaller
+    assert squared.settings["tv_power"] == 2 and plain.settings["tv_power"] == 1.0
+    again = nstlab.stylize(photo_64, starry_64, progress=False, **squared.settings)
+    assert again.history.tv[0] == pytest.approx(squared.history.tv[0])
+
+
+def test_tv_power_is_a_flag_and_is_checked(pair, tmp_path, capsys):
+    history = tmp_path / "h.json"
+    code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
+                 "--steps", "1", "--tv-power", "1.5", "--history", str(history), "--quiet"])
+    assert code == 0
+    assert json.loads(history.read_text())["settings"]["tv_power"] == 1.5
+    capsys.readouterr()
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "other.png"),
+                 "--tv-power", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--tv-power must be" in err
 
 
 def test_init_given_as_an_array(photo_64, starry_64):
