@@ -135,6 +135,14 @@ def test_a_notebook_cell_shows_no_native_lines_but_keeps_warnings(inherited, mon
     assert any("a warning the learner should see" in line for line in lines)
 
 
+def test_debug_filters_nothing():
+    """``--debug`` (``quiet=False``): every line TensorFlow writes at nstlab's level, 2."""
+    debug = ("from nstlab.base import native_logs\n"
+             "native_logs.import_tensorflow(quiet=False).config.list_physical_devices()")
+    shown = [message(line) for line in native_lines_of(debug, None)]
+    assert shown and shown == [message(line) for line in native_lines_of(PLAIN, "2")]
+
+
 def test_a_level_the_user_chose_is_kept_in_a_notebook(monkeypatch):
     texts = run_in_a_kernel(["import nstlab, os\nprint(os.environ['TF_CPP_MIN_LOG_LEVEL'])"],
                             monkeypatch, {LEVEL_VARIABLE: "1", SET_BY_NSTLAB: None})
