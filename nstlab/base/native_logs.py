@@ -80,12 +80,13 @@ def severity(line: str) -> int | None:
 
 
 def quiet_by_default() -> None:
-    """Hide TensorFlow's info and warning lines unless the user chose a level.
+    """Hide TensorFlow's info and warning lines (level 2) unless the user chose a level.
 
     In a Jupyter kernel it also imports TensorFlow at once, through :func:`import_tensorflow`'s
-    filter, keeping TensorFlow's error lines from then on (level 2). A notebook needs
-    TensorFlow in its first cells anyway, and most nstlab modules say ``import tensorflow``:
-    the first of them to load would otherwise print the native lines under the cell.
+    filter: without its import's lines, keeping its error lines from then on, or at the
+    user's level. A notebook needs TensorFlow in its first cells anyway, and most nstlab
+    modules say ``import tensorflow``: the first of them to load would otherwise print the
+    native lines under the cell.
     """
     if USER_LEVEL is None:
         _set_level("2")
