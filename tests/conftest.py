@@ -1,4 +1,9 @@
-"""Fixtures for the unit tests: small real images (a photo and Starry Night), both offline."""
+"""Fixtures for the unit tests: small real images (a photo and Starry Night), both offline,
+and a way to start a child process that Ctrl-C (SIGINT) can stop."""
+
+import functools
+import signal
+import subprocess
 
 import pytest
 
@@ -75,3 +80,18 @@ def grades_answers(monkeypatch, capsys):
         assert "not done yet" in capsys.readouterr().out
 
     return grade
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def interruptible_popen():
+    """``subprocess.Popen`` for a child the test stops with SIGINT, as Ctrl-C would.
+
+    A shell running a job in the background (``pytest ... &``) starts it with SIGINT
+    ignored, every child inherits that, and a Python started so never raises
+    ``KeyboardInterrupt``: the child gets the default handler back before it starts.
+    """
+    return functools.partial(subprocess.Popen, preexec_fn=_default_sigint)

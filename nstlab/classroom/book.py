@@ -515,7 +515,8 @@ def build_book(site_dir, *, quick: bool = False, only=(), checkout=None, cache=N
 
 
 def add_command(subparsers) -> argparse.ArgumentParser:
-    """Add ``book`` to the ``nstlab`` command's sub-commands; returns its parser."""
+    """Add ``book`` and its handler (:func:`run_command`) to the ``nstlab`` command's
+    sub-commands; returns its parser."""
     parser = subparsers.add_parser(
         "book", help="build the course as a website (every notebook run, offline)",
         description="Build the course as a static website: the README as home page, every "
@@ -535,6 +536,7 @@ def add_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--cache", default=None, metavar="DIR",
                         help="execution cache and working files (default CHECKOUT/build/book)")
     parser.add_argument("--quiet", action="store_true", help="print only errors")
+    parser.set_defaults(handler=run_command)
     return parser
 
 

@@ -48,7 +48,8 @@ RECIPE_FLAGS = {
 
 
 def add_commands(subparsers) -> None:
-    """Add ``train-fast`` and ``fast`` to the ``nstlab`` command's sub-commands."""
+    """Add ``train-fast`` and ``fast`` to the ``nstlab`` command's sub-commands, each with
+    its handler (:func:`run_train`, :func:`run_fast`)."""
     train = subparsers.add_parser(
         "train-fast", help="train a network that stylizes photos in one pass (Johnson et al.)",
         description="Train an image transformation network (Johnson, Alahi & Fei-Fei 2016) on "
@@ -73,11 +74,13 @@ def add_commands(subparsers) -> None:
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
                        help="one device, all GPUs of this machine, or several machines "
                             "(TF_CONFIG) (default %(default)s)")
-    train.add_argument("--save-every", type=validators.parse_number("int"), default=CHECKPOINT_EVERY,
-                       metavar="N", help="write the model file every N steps (default %(default)s)")
+    train.add_argument("--save-every", type=validators.parse_number("int"),
+                       default=CHECKPOINT_EVERY, metavar="N",
+                       help="write the model file every N steps (default %(default)s)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--debug", action="store_true",
                        help="show tracebacks and TensorFlow's own log lines")
+    train.set_defaults(handler=run_train)
 
     fast = subparsers.add_parser(
         "fast", help="stylize a photo in one pass with a trained network",
@@ -94,6 +97,7 @@ def add_commands(subparsers) -> None:
     fast.add_argument("--quiet", action="store_true", help="print nothing when done")
     fast.add_argument("--debug", action="store_true",
                       help="show tracebacks and TensorFlow's own log lines")
+    fast.set_defaults(handler=run_fast)
 
 
 def _recipe_given(args) -> dict:
@@ -192,7 +196,3 @@ def run_fast(args) -> int:
         print(f"saved {output} ({picture.shape[1]}x{picture.shape[0]} px, {seconds:.2f} s "
               "including the network's first run)")
     return EXIT_OK
-
-
-#: The runner of each command, for ``nstlab.cli.main``.
-RUNNERS = {"train-fast": run_train, "fast": run_fast}

@@ -353,7 +353,7 @@ def test_a_kernel_that_dies_is_reported(course, tmp_path, private_tmp):
                                "memory, or the code ended Python)")
 
 
-def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path):
+def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path, interruptible_popen):
     """SIGINT while a notebook runs: exit code 130, one line, no kernel or folder left."""
     submissions, sandboxes = tmp_path / "submissions", tmp_path / "system-tmp"
     sandboxes.mkdir()
@@ -365,7 +365,7 @@ def test_ctrl_c_stops_the_kernel_and_writes_no_grades(course, tmp_path):
                "grade.add_command(parser.add_subparsers(dest='command'))\n"
                "args = parser.parse_args(sys.argv[1:])\nsys.exit(args.handler(args))")
     environment = {**os.environ, "TMPDIR": str(sandboxes), "PYTHONPATH": str(REPO)}
-    grader = subprocess.Popen(
+    grader = interruptible_popen(
         [sys.executable, "-c", program, "grade", str(submissions), "-o", str(output),
          "--notebooks", str(course), "--quiet"],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -179,9 +179,9 @@ def test_a_system_error_without_an_interrupt_is_not_hidden(monkeypatch, tmp_path
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair):
+def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair, interruptible_popen):
     out = tmp_path / "out.png"
-    process = subprocess.Popen(
+    process = interruptible_popen(
         [sys.executable, "-m", "nstlab", "stylize", *map(str, pair), "-o", str(out),
          "--size", "48", "--steps", "5000", "--save-every", "1", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -200,13 +200,14 @@ def test_signal_saves_the_image_so_far(sig, code, tmp_path, pair):
     assert "Traceback" not in err
 
 
-def test_resume_continues_a_checkpointed_run(tmp_path, pair, capsys):
+def test_resume_continues_a_checkpointed_run(tmp_path, pair, capsys, interruptible_popen):
     out, history = tmp_path / "out.png", tmp_path / "history.json"
     # Enough steps that the run is still going when the signal arrives.
     common = ["stylize", *map(str, pair), "-o", str(out), "--size", "32", "--steps", "60",
               "--optimizer", "adam", "--quiet", "--checkpoint", str(tmp_path / "run")]
-    process = subprocess.Popen([sys.executable, "-m", "nstlab", *common, "--checkpoint-every",
-                                "1", "--save-every", "1"], stderr=subprocess.PIPE, text=True)
+    process = interruptible_popen([sys.executable, "-m", "nstlab", *common,
+                                   "--checkpoint-every", "1", "--save-every", "1"],
+                                  stderr=subprocess.PIPE, text=True)
     # Let it make three checkpoints, then stop it with Ctrl-C.
     deadline = time.monotonic() + 240
     while not (tmp_path / "out_0003.png").exists():

@@ -1,4 +1,4 @@
-"""nstlab.run.memory: the peak-memory estimate, the free-memory reader and the check before a run."""
+"""nstlab.run.memory: the peak-memory estimate, the free-memory reader, the check before a run."""
 
 import itertools
 import json
@@ -54,18 +54,35 @@ def test_weights_match_the_published_parameter_counts():
     assert memory.weight_bytes("vgg16", "block1_conv1") == (14_714_688 + 3 * 64 * 9 + 64) * 4
 
 
-def test_one_pass_by_hand():
-    # block1_conv1 on 8x8: 8*8*64 activations, one more array as large, and with the gradient
-    # the input unfolded into 3x3 neighbourhoods of its 3 channels (27 numbers a pixel).
+@pytest.mark.parametrize("onednn", [False, True], ids=["tensorflow-kernels", "onednn"])
+def test_one_pass_by_hand(onednn):
+    # block1_conv1 on 8x8: 8*8*64 activations and one more array as large. The gradient
+    # adds, with TensorFlow's own kernels, the input unfolded into 3x3 neighbourhoods of its
+    # 3 channels (27 numbers a pixel); with oneDNN's, one more array as large as the largest.
     activations = 8 * 8 * 64
-    args = dict(backbone="vgg16", layers=["block1_conv1"])
+    args = dict(backbone="vgg16", layers=["block1_conv1"], onednn=onednn)
+
+    def gradient_buffer(bytes_each, largest):
+        return largest if onednn else 8 * 8 * 27 * bytes_each
+
     assert memory.pass_bytes(8, 8, precision="float32", gradient=False, **args) == (
         2 * activations * 4)
     assert memory.pass_bytes(8, 8, precision="float32", gradient=True, **args) == (
-        2 * activations * 4 + 8 * 8 * 27 * 4)
+        2 * activations * 4 + gradient_buffer(4, activations * 4))
     # 16-bit activations, and a float32 copy of the layer the losses read.
     assert memory.pass_bytes(8, 8, precision="mixed_bfloat16", gradient=True, **args) == (
-        2 * activations * (2 + 4) + 8 * 8 * 27 * 2)
+        2 * activations * (2 + 4) + gradient_buffer(2, activations * (2 + 4)))
+
+
+@pytest.mark.parametrize("flags, onednn", [({"avx2", "fma"}, False),
+                                           ({"avx2", "avx512_bf16", "amx_tile"}, True)],
+                         ids=["amd-avx2", "intel-amx"])
+def test_by_default_a_pass_is_counted_for_this_machine_s_kernels(monkeypatch, flags, onednn):
+    monkeypatch.delenv(memory.ONEDNN_ENV_VAR, raising=False)
+    monkeypatch.setattr(memory.hardware, "cpu_flags", lambda: flags)
+    args = dict(backbone="vgg16", layers=["block1_conv2"], precision="float32", gradient=True)
+    assert memory.pass_bytes(8, 8, **args) == memory.pass_bytes(8, 8, onednn=onednn, **args)
+    assert estimate(512, onednn=None) == estimate(512, onednn=onednn)
 
 
 def test_onednn_sends_the_gradient_back_without_unfolding():
