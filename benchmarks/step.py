@@ -51,6 +51,7 @@ def time_step(backbone: str, height: int, width: int, repeats: int,
     from flops import step_flops
 
     import nstlab
+    from nstlab.engine import defaults
     from nstlab.engine.optimize import make_loss_and_gradient
     from nstlab.imaging.data import generated_style
 
@@ -59,7 +60,7 @@ def time_step(backbone: str, height: int, width: int, repeats: int,
     style = generated_style("swirl", max(height, width))
     weights = "pretrained" if backbone == "vgg16" else None  # vgg19 timing needs no download
     extractor = nstlab.FeatureExtractor(
-        list(nstlab.engine.losses.DEFAULT_CONTENT_LAYERS + nstlab.engine.losses.DEFAULT_STYLE_LAYERS),
+        list(defaults.DEFAULT_CONTENT_LAYERS + defaults.DEFAULT_STYLE_LAYERS),
         backbone, weights=weights, precision=precision)
     objective = nstlab.Objective(content, style, extractor=extractor)
     step = make_loss_and_gradient(objective, (1, height, width, 3))

@@ -42,10 +42,12 @@ def test_committed_without_outputs_and_with_clean_metadata(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercise_cells_carry_their_nbgrader_metadata(path):
-    """Up to date: after editing exercises, run ``python -m nstlab.classroom.exercises notebooks``."""
+    """Up to date: after editing exercises, run
+    ``python -m nstlab.classroom.exercises notebooks``."""
     notebook = nbformat.read(path, as_version=4)
     assert mark_for_nbgrader(notebook) == 0, (
-        f"{path.name}: run `python -m nstlab.classroom.exercises notebooks` to mark its exercise cells")
+        f"{path.name}: run `python -m nstlab.classroom.exercises notebooks` to mark its exercise "
+        "cells")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

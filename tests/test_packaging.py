@@ -84,7 +84,8 @@ def test_the_paintings_ship_as_package_data_with_their_pinned_hashes():
     fast_model = {"fast/models/starry_night.keras", "fast/models/README.md"}
     assert package_data_files() == expected | {"imaging/paintings/CREDITS.txt"} | fast_model
     for painting in PAINTINGS.values():
-        assert sha256_of(REPO / "nstlab" / "imaging" / "paintings" / painting.filename) == painting.sha256
+        path = REPO / "nstlab" / "imaging" / "paintings" / painting.filename
+        assert sha256_of(path) == painting.sha256
 
 
 def test_the_credits_file_names_every_painting_with_its_hash():

@@ -46,7 +46,8 @@ STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 NBGRADER_SCHEMA_VERSION = 3
 
 _BEGIN_LINE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*$")
-#: A call of an exercise check, as the check cells write it: ``nstlab.classroom.checks.check_gram_matrix(``.
+#: A call of an exercise check, as the check cells write it:
+#: ``nstlab.classroom.checks.check_gram_matrix(``.
 CHECK_CALL = re.compile(r"\bnstlab\.classroom\.checks\.(?P<check>check_\w+)\s*\(")
 
 
@@ -251,7 +252,8 @@ def make_student_copies(out_dir, notebooks_dir="notebooks") -> list[Path]:
     return written
 
 
-if __name__ == "__main__":  # python -m nstlab.classroom.exercises [NOTEBOOKS_DIR]: mark for nbgrader
+# python -m nstlab.classroom.exercises [NOTEBOOKS_DIR]: mark the notebooks for nbgrader
+if __name__ == "__main__":
     folder = sys.argv[1] if len(sys.argv) > 1 else "notebooks"
     for path in mark_notebooks(folder):
         print(f"marked {path}")

@@ -100,7 +100,8 @@ def test_a_notebook_page_links_its_notebook_and_student_copy(source):
 
 def test_the_api_reference_lists_every_public_module(source):
     api = (source / "api.rst").read_text()
-    for module in ("nstlab.run.transfer", "nstlab.engine.losses", "nstlab.classroom.checks", "nstlab.classroom.book"):
+    for module in ("nstlab.run.transfer", "nstlab.engine.losses", "nstlab.classroom.checks",
+                   "nstlab.classroom.book"):
         assert f"\n   {module}\n" in api
     assert "nstlab.base.native_logs" in api and "nstlab.__main__" not in api
     assert "* - ``nstlab.stylize``\n     - :py:mod:`nstlab.run.transfer`" in api

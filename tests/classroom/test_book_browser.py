@@ -1,8 +1,8 @@
 """The book in a real browser: build it in quick mode, serve it on 127.0.0.1, open every page
 in headless Chromium (Debian's ``chromium`` through playwright), and check what a reader sees.
 
-Run with ``pytest -m browser tests/classroom/test_book_browser.py`` (the default run leaves these out:
-the build runs every notebook). It needs ``pip install -e ".[book]"`` and
+Run with ``pytest -m browser tests/classroom/test_book_browser.py`` (the default run leaves
+these out: the build runs every notebook). It needs ``pip install -e ".[book]"`` and
 ``apt-get install chromium``; without them the tests are skipped, saying which is missing.
 ``NSTLAB_BOOK_TEST_ONLY="03 08"`` builds only those notebooks (while developing).
 A screenshot of every page goes to the test's temporary folder (``pytest --basetemp DIR``

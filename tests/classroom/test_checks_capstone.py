@@ -1,7 +1,8 @@
 """The capstone of notebook 07: style transfer from the learner's own pieces.
 
 The pieces and the loop are taken from the notebook itself: the source notebook holds the
-reference solutions, and its student copy (:func:`nstlab.classroom.exercises.student_copy`) the stubs.
+reference solutions, and its student copy (:func:`nstlab.classroom.exercises.student_copy`)
+the stubs.
 The notebook as a whole runs under nbval (the source) and in tests/test_notebooks.py (the
 student copy, to the end).
 """

@@ -79,8 +79,10 @@ DELEGATES = [
     ("check_preprocess", lambda image: keras.applications.vgg16.preprocess_input(image * 255.0),
      "keras.applications preprocess_input"),
     ("check_gram_matrix", lambda f: nstlab.engine.losses.masked_gram_matrix(
-        f[np.newaxis], tf.ones((1, *f.shape[:2], 1)))[0], "nstlab.engine.losses.masked_gram_matrix"),
-    ("check_luminance", lambda image: color.rgb_to_yiq(image)[..., 0], "nstlab.imaging.color.rgb_to_yiq"),
+        f[np.newaxis], tf.ones((1, *f.shape[:2], 1)))[0],
+     "nstlab.engine.losses.masked_gram_matrix"),
+    ("check_luminance", lambda image: color.rgb_to_yiq(image)[..., 0],
+     "nstlab.imaging.color.rgb_to_yiq"),
     ("check_train_step", adam_from_keras, "keras.optimizers.Adam"),
     ("check_output_shape", output_shape_by_running_vgg, "nstlab.engine.backbones.build_vgg"),
     ("check_my_style_transfer", stylize_with_the_package, "nstlab.Objective"),
