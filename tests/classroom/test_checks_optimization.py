@@ -298,7 +298,7 @@ def test_reference_adam_by_hand_matches_the_package():
     ("check_total_variation", total_variation_in_numpy, "cut the gradient"),
     ("check_total_loss", total_loss_as_float, "cut the gradient"),
     ("check_match_colors", lambda source, reference: np.clip(match_colors(source, reference),
-                                                             0.3, 0.7), "covariance"),
+                                                             0.3, 0.7), "clipped"),
     ("check_luminance", lambda image: luminance(image)[..., None], "channel axis"),
     ("check_stylize_options", lambda goal: {"size": 128, "steps": 10}
      if goal == "preview" else {"size": 512, "steps": 200}, "ValueError"),

@@ -86,13 +86,23 @@ def check_match_colors(match_colors):
     """``match_colors(source, reference)``: an affine map of the source's pixels,
     ``A (x - mean_source) + mean_reference`` with ``A cov_source A^T = cov_reference``, not
     clipped: the result has the reference's mean colour and colour covariance."""
-    photo, swirl, _ = tiny_images()
-    source = (0.2 + 0.6 * np.asarray(swirl)).astype(np.float32)
+    from nstlab.imaging.data import load_sample
+
+    photo, _, _ = tiny_images()
+    source = load_sample("starry_night", max_size=TINY)  # full-rank colour covariance
     reference = np.asarray(photo, np.float32)
     kept = source.copy()
     got = as_array(match_colors(source, reference.copy()), "match_colors", np.float64)
     expect(np.array_equal(source, kept), "you changed `source` in place; compute a new array")
     expect(got.shape == source.shape, f"shape {got.shape}, expected the source's {source.shape}")
+    from nstlab.imaging.color import match_color_statistics
+
+    exact = match_color_statistics(source, reference, mode="cholesky", clip=False)
+    low, high = float(got.min()), float(got.max())
+    clipped = np.clip(exact, low, high)
+    expect(not (np.allclose(got, clipped, atol=1e-2) and not np.allclose(got, exact, atol=1e-2)),
+           f"the result was clipped to [{low:.2f}, {high:.2f}], which moves its mean and "
+           "covariance: return A (x - mean_s) + mean_r unclipped")
     mean, cov = _color_statistics(got)
     want_mean, want_cov = _color_statistics(reference)
     expect(np.allclose(mean, want_mean, atol=2e-3),
@@ -105,8 +115,8 @@ def check_match_colors(match_colors):
                "the mean is right but the covariance is still the source's: apply a 3x3 "
                "matrix A = L_r L_s^-1 (np.linalg.cholesky of both covariances)")
         expect(False, "the colour covariance differs from the reference's by up to "
-                      f"{np.abs(cov - want_cov).max():.3g} (of {scale:.3g}). Did you clip? "
-                      "Return A (x - mean_s) + mean_r unclipped, A = L_r L_s^-1.")
+                      f"{np.abs(cov - want_cov).max():.3g} (of {scale:.3g}). Return "
+                      "A (x - mean_s) + mean_r, A = L_r L_s^-1.")
     # An affine map of the source's pixels: the result is predicted exactly by them.
     design = np.c_[source.reshape(-1, 3), np.ones(source.size // 3)]
     fit, *_ = np.linalg.lstsq(design, got.reshape(-1, 3), rcond=None)
