@@ -83,9 +83,17 @@ DELEGATES = [
      "nstlab.engine.losses.masked_gram_matrix"),
     ("check_luminance", lambda image: color.rgb_to_yiq(image)[..., 0],
      "nstlab.imaging.color.rgb_to_yiq"),
+    ("check_match_colors", lambda source, reference: color.match_color_statistics(
+        source, reference, clip=False), "nstlab.imaging.color.match_color_statistics"),
     ("check_train_step", adam_from_keras, "keras.optimizers.Adam"),
     ("check_output_shape", output_shape_by_running_vgg, "nstlab.engine.backbones.build_vgg"),
     ("check_my_style_transfer", stylize_with_the_package, "nstlab.Objective"),
+    ("check_weighted_parts", lambda features, content_targets, style_targets, weights: {
+        **{f"content/{name}": weights["content_weight"] * nstlab.content_loss(features[name], t)
+           for name, t in content_targets.items()},
+        **{f"style/{name}": weights["style_weight"] / len(style_targets)
+           * nstlab.style_loss(features[name], t) for name, t in style_targets.items()}},
+     "nstlab.content_loss"),
     # notebook 09
     ("check_instance_norm", lambda x, epsilon: fast_network.InstanceNormalization(epsilon)(x),
      "nstlab.fast.network.InstanceNormalization"),
@@ -143,9 +151,11 @@ SOLUTIONS = {  # check -> (notebook, function)
     "check_train_step": ("05_gradienttape_optimization", "train_step"),
     "check_luminance": ("06_fine_tuning_and_post_processing", "luminance"),
     "check_keep_colors": ("06_fine_tuning_and_post_processing", "keep_colors"),
+    "check_match_colors": ("06_fine_tuning_and_post_processing", "match_colors"),
     "check_upsample_and_continue": ("06_fine_tuning_and_post_processing",
                                     "upsample_and_continue"),
     "check_my_style_transfer": ("07_capstone", "my_stylize"),
+    "check_weighted_parts": ("08_per_layer_losses", "weighted_parts"),
     "check_instance_norm": ("09_fast_style_transfer", "instance_norm"),
     "check_residual_block": ("09_fast_style_transfer", "residual_block"),
     "check_fast_train_step": ("09_fast_style_transfer", "train_step"),

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import nstlab
 from nstlab.classroom.checks import layers as checks
@@ -25,6 +26,19 @@ def most_style_within(distances, max_content):
     if not allowed:
         raise ValueError("no result is that close to the photo")
     return min(allowed, key=lambda key: distances[key]["style"])
+
+
+def weighted_parts(features, content_targets, style_targets, weights):
+    parts = {}
+    for name, target in content_targets.items():
+        parts[f"content/{name}"] = (weights["content_weight"] / len(content_targets)
+                                    * tf.reduce_mean(tf.square(features[name] - target)))
+    for name, target in style_targets.items():
+        flat = tf.reshape(features[name][0], (-1, features[name].shape[-1]))
+        gram = tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], tf.float32)
+        parts[f"style/{name}"] = (weights["style_weight"] / len(style_targets)
+                                  * tf.reduce_mean(tf.square(gram - target)))
+    return parts
 
 
 def not_done(*args, **kwargs):
@@ -83,6 +97,17 @@ def most_style_returns_none(distances, max_content):
     return min(allowed, key=lambda key: distances[key]["style"]) if allowed else None
 
 
+def weighted_parts_summed(features, content_targets, style_targets, weights):
+    parts = weighted_parts(features, content_targets, style_targets, weights)
+    return {name: value * (len(style_targets) if name.startswith("style/") else 1)
+            for name, value in parts.items()}
+
+
+def weighted_parts_as_floats(features, content_targets, style_targets, weights):
+    parts = weighted_parts(features, content_targets, style_targets, weights)
+    return {name: float(value) for name, value in parts.items()}
+
+
 CASES = [
     ("check_dominant_part", dominant_part, [
         (dominant_part_zero_based, "steps count from 1"),
@@ -94,6 +119,10 @@ CASES = [
         (emphasise_inverted, "should weigh"),
         (emphasise_only_that_layer, "keep a weight above zero"),
         (emphasise_without_check, "should raise ValueError"),
+    ]),
+    ("check_weighted_parts", weighted_parts, [
+        (weighted_parts_summed, "share the style weight"),
+        (weighted_parts_as_floats, "cut the gradient"),
     ]),
     ("check_most_style_within", most_style_within, [
         (most_style_ignoring_limit, "over the limit"),

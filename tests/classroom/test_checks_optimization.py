@@ -93,8 +93,50 @@ def train_step_without_clip(image, objective, state, learning_rate=0.02, beta_1=
     return total
 
 
-def gradient_descent_step(pixels, gradient, learning_rate):
-    return np.clip(pixels - learning_rate * gradient, 0.0, 1.0)
+def gradient_descent_step(image, objective, learning_rate):
+    with tf.GradientTape() as tape:
+        total, _ = objective(image)
+    gradient = tape.gradient(total, image)
+    image.assign(tf.clip_by_value(image - learning_rate * gradient, 0.0, 1.0))
+    return total
+
+
+def gradient_ascent_step(image, objective, learning_rate):
+    with tf.GradientTape() as tape:
+        total, _ = objective(image)
+    image.assign(tf.clip_by_value(image + learning_rate * tape.gradient(total, image), 0, 1))
+    return total
+
+
+def gradient_step_without_clip(image, objective, learning_rate):
+    with tf.GradientTape() as tape:
+        total, _ = objective(image)
+    image.assign_sub(learning_rate * tape.gradient(total, image))
+    return total
+
+
+def gradient_step_outside_the_tape(image, objective, learning_rate):
+    total, _ = objective(image)
+    with tf.GradientTape() as tape:
+        pass
+    image.assign(tf.clip_by_value(image - learning_rate * tape.gradient(total, image), 0, 1))
+    return total
+
+
+def gradient_step_through_numpy(image, objective, learning_rate):
+    with tf.GradientTape() as tape:
+        total, _ = objective(image.numpy())
+    image.assign(tf.clip_by_value(image - learning_rate * tape.gradient(total, image), 0, 1))
+    return total
+
+
+def total_variation_in_numpy(image):
+    image = np.asarray(image)
+    return (np.sum(np.abs(np.diff(image, axis=0))) + np.sum(np.abs(np.diff(image, axis=1))))
+
+
+def total_loss_as_float(parts, weights):
+    return float(total_loss(parts, weights))
 
 
 def make_early_stopping(patience=3, min_delta=0.01):
@@ -141,6 +183,19 @@ def keep_colors_swapped(stylized, content):
     return keep_colors(resize_image(content, stylized.shape[:2]), stylized)
 
 
+def match_colors(source, reference):
+    x_s, x_r = source.reshape(-1, 3), reference.reshape(-1, 3)
+    mean_s, mean_r = x_s.mean(axis=0), x_r.mean(axis=0)
+    l_s = np.linalg.cholesky(np.cov(x_s, rowvar=False))
+    l_r = np.linalg.cholesky(np.cov(x_r, rowvar=False))
+    a = l_r @ np.linalg.inv(l_s)
+    return ((x_s - mean_s) @ a.T + mean_r).reshape(source.shape)
+
+
+def match_mean_only(source, reference):
+    return source - source.mean(axis=(0, 1)) + reference.mean(axis=(0, 1))
+
+
 def upsample_and_continue(small, content, style, size, steps):
     content = resize_image(content, size)
     start = resize_image(small, content.shape[:2])
@@ -182,12 +237,12 @@ CASES = [
     ("check_more_style_weights", more_style_weights,
      lambda weights: dict(weights), "not clearly more style"),
     ("check_train_step", train_step, train_step_without_bias_correction, "bias correction"),
-    ("check_gradient_descent_step", gradient_descent_step,
-     lambda p, g, lr: p + lr * g, "uphill"),
+    ("check_gradient_descent_step", gradient_descent_step, gradient_ascent_step, "uphill"),
     ("check_early_stopping", make_early_stopping, make_early_stopping_against_previous,
      "best so far"),
     ("check_luminance", luminance, lambda image: image.mean(axis=-1), "plain mean"),
     ("check_keep_colors", keep_colors, keep_colors_swapped, "other way round"),
+    ("check_match_colors", match_colors, match_mean_only, "still the source's"),
     ("check_upsample_and_continue", upsample_and_continue, upsample_and_restart,
      "upsampled"),
     ("check_stylize_options", stylize_options,
@@ -235,7 +290,15 @@ def test_reference_adam_by_hand_matches_the_package():
     ("check_total_loss", lambda parts, weights: 0.0, "expected"),
     ("check_total_variation",
      lambda image: np.sum(np.abs(np.diff(image, axis=0))), "horizontal"),
-    ("check_gradient_descent_step", lambda p, g, lr: p - lr * g, "clip"),
+    ("check_gradient_descent_step", gradient_step_without_clip, "clip"),
+    ("check_gradient_descent_step", lambda image, objective, rate: objective(image)[0],
+     "did not change"),
+    ("check_gradient_descent_step", gradient_step_outside_the_tape, "gradient came back as None"),
+    ("check_gradient_descent_step", gradient_step_through_numpy, "gradient came back as None"),
+    ("check_total_variation", total_variation_in_numpy, "cut the gradient"),
+    ("check_total_loss", total_loss_as_float, "cut the gradient"),
+    ("check_match_colors", lambda source, reference: np.clip(match_colors(source, reference),
+                                                             0.3, 0.7), "clipped"),
     ("check_luminance", lambda image: luminance(image)[..., None], "channel axis"),
     ("check_stylize_options", lambda goal: {"size": 128, "steps": 10}
      if goal == "preview" else {"size": 512, "steps": 200}, "ValueError"),

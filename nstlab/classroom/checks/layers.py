@@ -1,16 +1,20 @@
-"""Checks for the exercises of notebook 08: reading per-layer losses and choosing weights.
+"""Checks for the exercises of notebook 08: per-layer losses from features, reading them, and
+choosing weights.
 
-These checks need no network: they build small histories and grids of distances with known
-answers and compare the learner's function against them.
+The reading and choosing checks need no network: they build small histories and grids of
+distances with known answers. The per-layer check runs the 32 px objective of
+:mod:`nstlab.classroom.checks.tiny` and compares with its parts.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nstlab.classroom.checks._base import exercise_check, expect
+from nstlab.classroom.checks._base import Solver, exercise_check, expect
+from nstlab.classroom.checks.answers import as_scalar, expect_gradient
 
-__all__ = ["check_dominant_part", "check_emphasise_layer", "check_most_style_within"]
+__all__ = ["check_dominant_part", "check_emphasise_layer", "check_most_style_within",
+           "check_weighted_parts"]
 
 _LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
 
@@ -108,3 +112,52 @@ def check_most_style_within(most_style_within) -> None:
     except ValueError:
         raised = True
     expect(raised, "when no result is within the limit, raise ValueError")
+
+
+@exercise_check("weighted parts from features", solvers=[
+    Solver("nstlab.content_loss", why="the content loss this exercise asks you to compute"),
+    Solver("nstlab.style_loss", why="the style loss this exercise asks you to compute"),
+    Solver("nstlab.gram_matrix", why="the Gram matrix this exercise asks you to compute"),
+])
+def check_weighted_parts(weighted_parts):
+    """``weighted_parts(features, content_targets, style_targets, weights)``: every layer's
+    weighted loss as ``nstlab.Objective`` computes it (equal layer weights, TV left out), in
+    TensorFlow so the gradient reaches the features."""
+    import tensorflow as tf
+
+    from nstlab.classroom.checks.tiny import tiny_objective
+
+    objective, start = tiny_objective()
+    features = objective.extractor(start[np.newaxis])
+    weights = {"content_weight": objective.content_weight, "style_weight": objective.style_weight}
+    content_targets = {name: objective.content_targets[name] for name in objective.content_layers}
+    style_targets = {name: objective.style_targets[name] for name in objective.style_layers}
+    _, package = objective(start[np.newaxis])
+    want = {name: float(value) for name, value in package.items() if name != "tv"}
+    got = weighted_parts(dict(features), content_targets, style_targets, dict(weights))
+    expect(isinstance(got, dict), f"return a dict of parts, got {type(got).__name__}")
+    expect(set(got) == set(want), f"the parts should be named {sorted(want)}, got {sorted(got)}")
+    values = {name: as_scalar(value, f"part {name}") for name, value in got.items()}
+    for name, value in values.items():
+        if np.isclose(value, want[name], rtol=1e-3):
+            continue
+        group = name.split("/")[0]
+        layers = objective.content_layers if group == "content" else objective.style_layers
+        unweighted = want[name] / (weights[f"{group}_weight"] / len(layers))
+        expect(not np.isclose(value, want[name] * len(layers), rtol=1e-3),
+               f"{name}: {value:.4g}, expected {want[name]:.4g}, {len(layers)} times too large: "
+               f"the layers share the {group} weight equally, {group}_weight / {len(layers)}")
+        expect(not np.isclose(value, unweighted, rtol=1e-3),
+               f"{name}: {value:.4g} is the unweighted loss; multiply by "
+               f"{group}_weight / {len(layers)}")
+        expect(False, f"{name}: expected {want[name]:.4g}, got {value:.4g}. Content: mean((F - "
+                      "P)^2); style: mean((G - A)^2) with G = F^T F / (H W) of features[0]")
+    layer = objective.style_layers[-1]
+    watched = tf.constant(features[layer])
+
+    def summed():
+        values = list(weighted_parts({**features, layer: watched}, content_targets,
+                                     style_targets, dict(weights)).values())
+        return tf.add_n(values) if all(tf.is_tensor(v) for v in values) else sum(values)
+
+    expect_gradient(summed, {f"the features of {layer}": watched}, "weighted_parts(...)")

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from nstlab.classroom.checks._base import Solver, exercise_check, expect
-from nstlab.classroom.checks.answers import as_scalar
+from nstlab.classroom.checks.answers import as_scalar, expect_gradient
 from nstlab.classroom.checks.tiny import (
     TINY_CONTENT_LAYERS,
     TINY_STYLE_LAYERS,
@@ -41,7 +41,8 @@ def _reference_total_loss(parts, weights) -> float:
 @exercise_check("total_loss")
 def check_total_loss(total_loss):
     """``total_loss(parts, weights)``: alpha * mean(content parts) + beta * mean(style parts)
-    + gamma * tv, the per-layer weights being equal (they sum to 1)."""
+    + gamma * tv, the per-layer weights being equal (they sum to 1); with tensors as parts, a
+    tensor whose gradient reaches every part."""
     parts = {"content/block4_conv2": 2.0, "style/block1_conv1": 3.0, "style/block2_conv1": 5.0,
              "style/block3_conv1": 10.0, "tv": 100.0}
     weights = {"content_weight": 10.0, "style_weight": 2.0, "tv_weight": 0.5}
@@ -69,13 +70,16 @@ def check_total_loss(total_loss):
     expect(math.isclose(got, want, rel_tol=1e-5),
            f"with two content layers (losses 1 and 3, content_weight 1e4) expected {want:g}, "
            f"got {got:g}: the content part is the mean over the content layers.")
+    expect_gradient(lambda: total_loss(dict(parts), {**weights, "tv_weight": 0.5}), parts,
+                    "total_loss(parts, weights)")
 
 
 @exercise_check("total_variation", solvers=[
     Solver("tf.image.total_variation", target="tensorflow.image.total_variation"),
 ])
 def check_total_variation(total_variation):
-    """``total_variation(image)`` equals ``tf.image.total_variation`` for an (H, W, 3) image."""
+    """``total_variation(image)`` equals ``tf.image.total_variation`` for an (H, W, 3) image,
+    and its gradient with respect to the image reaches the pixels."""
     import tensorflow as tf
 
     rng = np.random.default_rng(4)
@@ -86,6 +90,9 @@ def check_total_variation(total_variation):
         flat = np.full((5, 5, 3), 0.3, np.float32)
         expect(abs(as_scalar(total_variation(flat), "total_variation")) < 1e-6,
                "a flat image should have total variation 0")
+        pixels = tf.constant(image)
+        expect_gradient(lambda: total_variation(pixels), {"the image": pixels},
+                        "total_variation(image)")
         return
     dy, dx = np.diff(image, axis=0), np.diff(image, axis=1)
     hints = {

@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 05: Adam by hand, a gradient step, early stopping.
+"""Checks for the exercises of notebook 05: a GradientTape step, Adam by hand, early stopping.
 
 Each check runs the learner's function on small inputs (32 px images, a VGG16 cut after
 block 3) and compares it with a reference written here.
@@ -6,12 +6,13 @@ block 3) and compares it with a reference written here.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
-from nstlab.classroom.checks._base import Solver, exercise_check, expect
-from nstlab.classroom.checks.answers import as_array, as_scalar
+from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect
+from nstlab.classroom.checks.answers import as_scalar
 from nstlab.classroom.checks.tiny import TINY, tiny_objective
 
 __all__ = [
@@ -67,7 +68,8 @@ def check_train_step(train_step):
     state = {"m": tf.zeros_like(image), "v": tf.zeros_like(image), "t": 0}
     losses = []
     for _ in range(steps):
-        total = train_step(image, objective, state)
+        with _explaining_a_lost_gradient():
+            total = train_step(image, objective, state)
         expect(total is not None, "train_step should return the total loss")
         losses.append(as_scalar(total, "the total loss train_step returns"))
     got = image.numpy()[0]
@@ -103,29 +105,57 @@ def check_train_step(train_step):
                   "image -= rate * m / (sqrt(v) + epsilon); clip.")
 
 
-@exercise_check("gradient_descent_step")
+@contextlib.contextmanager
+def _explaining_a_lost_gradient():
+    """Turn the error a step meets when its gradient is None into a message that says why.
+
+    ``tape.gradient`` returns None when the loss was not computed under the tape, or when
+    the pixels reached the objective as NumPy (``image.numpy()``); the arithmetic after it
+    then fails with a TypeError or ValueError about ``None``.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        if "None" not in str(error):
+            raise
+        raise CheckFailed(
+            "the gradient came back as None: compute the loss inside `with tf.GradientTape() "
+            "as tape:`, from the tf.Variable itself (not image.numpy()), then call "
+            f"tape.gradient(total, image). ({type(error).__name__}: {error})") from None
+
+
+@exercise_check("gradient descent step with GradientTape")
 def check_gradient_descent_step(gradient_descent_step):
-    """``gradient_descent_step(pixels, gradient, learning_rate)``: pixels - lr * gradient,
-    clipped to [0, 1], as a new array."""
-    rng = np.random.default_rng(5)
-    pixels = rng.uniform(size=(4, 5, 3)).astype(np.float32)
-    gradient = rng.normal(scale=2.0, size=pixels.shape).astype(np.float32)
-    original = pixels.copy()
-    got = as_array(gradient_descent_step(pixels, gradient, 0.1), "gradient_descent_step",
-                   np.float32)
-    expect(np.array_equal(pixels, original),
-           "you changed `pixels` in place; return a new array instead (pixels - ...)")
-    expect(got.shape == pixels.shape, f"shape {got.shape}, expected {pixels.shape}")
-    want = np.clip(pixels - 0.1 * gradient, 0, 1)
-    if np.allclose(got, want, atol=1e-6):
-        return
-    expect(not np.allclose(np.clip(got, 0, 1), np.clip(pixels + 0.1 * gradient, 0, 1),
-                           atol=1e-6),
-           "you stepped uphill: gradient *descent* subtracts learning_rate * gradient")
-    expect(not np.allclose(got, pixels - 0.1 * gradient, atol=1e-6),
-           "some pixels left [0, 1]: clip the result (np.clip or tf.clip_by_value)")
-    expect(False, "expected clip(pixels - learning_rate * gradient, 0, 1); "
-                  f"largest difference {np.max(np.abs(got - want)):.3g}")
+    """``gradient_descent_step(image, objective, learning_rate)``: the loss and its gradient
+    under a ``tf.GradientTape``, then ``image <- clip(image - learning_rate * gradient)`` in
+    place; returns the loss computed before the update."""
+    import tensorflow as tf
+
+    objective, start = tiny_objective()
+    pixels = tf.constant(start[np.newaxis])
+    with tf.GradientTape() as tape:
+        tape.watch(pixels)
+        total, _ = objective(pixels)
+    gradient = tape.gradient(total, pixels).numpy()[0]
+    rate = 0.05 / float(np.abs(gradient).max())  # the largest push moves a pixel by 0.05
+    image = tf.Variable(start[np.newaxis])
+    with _explaining_a_lost_gradient():
+        returned = gradient_descent_step(image, objective, rate)
+    got = image.numpy()[0]
+    expect(not np.allclose(got, start), "the image did not change: update the tf.Variable in "
+                                        "place with image.assign(...)")
+    want = np.clip(start - rate * gradient, 0.0, 1.0)
+    if not np.allclose(got, want, atol=1e-5):
+        uphill = np.clip(start + rate * gradient, 0.0, 1.0)
+        expect(not np.allclose(np.clip(got, 0, 1), uphill, atol=1e-5),
+               "you stepped uphill: gradient *descent* subtracts learning_rate * gradient")
+        expect(not np.allclose(got, start - rate * gradient, atol=1e-5),
+               "some pixels left [0, 1]: clip the result (tf.clip_by_value)")
+        expect(False, "expected image <- clip(image - learning_rate * gradient, 0, 1); largest "
+                      f"difference {np.max(np.abs(got - want)):.3g}")
+    expect(returned is not None, "return the total loss (computed before the update)")
+    expect(math.isclose(as_scalar(returned, "gradient_descent_step"), float(total), rel_tol=1e-4),
+           "return the total loss computed *before* the update, under the tape")
 
 
 def _fake_step(step: int, total: float):

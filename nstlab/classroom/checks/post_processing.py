@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 06: luminance, keeping colours, coarse to fine."""
+"""Checks for the exercises of notebook 06: luminance, keeping colours, colour matching by
+hand, coarse to fine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nstlab.classroom.checks.tiny import TINY, tiny_images
 __all__ = [
     "check_keep_colors",
     "check_luminance",
+    "check_match_colors",
     "check_upsample_and_continue",
 ]
 
@@ -69,6 +71,59 @@ def check_keep_colors(keep_colors):
     expect(small.shape == stylized.shape,
            f"with a 48 px content and a {TINY} px stylized image the result has shape "
            f"{small.shape}; resize the content to the stylized image's (height, width) first")
+
+
+def _color_statistics(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean colour and the 3x3 colour covariance of an image's pixels."""
+    pixels = np.asarray(image, np.float64).reshape(-1, 3)
+    return pixels.mean(axis=0), np.cov(pixels, rowvar=False)
+
+
+@exercise_check("colour matching by hand", solvers=[
+    Solver("nstlab.imaging.color.match_color_statistics"),
+])
+def check_match_colors(match_colors):
+    """``match_colors(source, reference)``: an affine map of the source's pixels,
+    ``A (x - mean_source) + mean_reference`` with ``A cov_source A^T = cov_reference``, not
+    clipped: the result has the reference's mean colour and colour covariance."""
+    from nstlab.imaging.data import load_sample
+
+    photo, _, _ = tiny_images()
+    source = load_sample("starry_night", max_size=TINY)  # full-rank colour covariance
+    reference = np.asarray(photo, np.float32)
+    kept = source.copy()
+    got = as_array(match_colors(source, reference.copy()), "match_colors", np.float64)
+    expect(np.array_equal(source, kept), "you changed `source` in place; compute a new array")
+    expect(got.shape == source.shape, f"shape {got.shape}, expected the source's {source.shape}")
+    from nstlab.imaging.color import match_color_statistics
+
+    exact = match_color_statistics(source, reference, mode="cholesky", clip=False)
+    low, high = float(got.min()), float(got.max())
+    clipped = np.clip(exact, low, high)
+    expect(not (np.allclose(got, clipped, atol=1e-2) and not np.allclose(got, exact, atol=1e-2)),
+           f"the result was clipped to [{low:.2f}, {high:.2f}], which moves its mean and "
+           "covariance: return A (x - mean_s) + mean_r unclipped")
+    mean, cov = _color_statistics(got)
+    want_mean, want_cov = _color_statistics(reference)
+    expect(np.allclose(mean, want_mean, atol=2e-3),
+           f"the mean colour is {np.round(mean, 3)}, the reference's {np.round(want_mean, 3)}: "
+           "add the reference's mean after the linear map")
+    scale = float(np.abs(want_cov).max())
+    if not np.allclose(cov, want_cov, atol=2e-2 * scale):
+        source_cov = _color_statistics(source)[1]
+        expect(not np.allclose(cov, source_cov, atol=2e-2 * scale),
+               "the mean is right but the covariance is still the source's: apply a 3x3 "
+               "matrix A = L_r L_s^-1 (np.linalg.cholesky of both covariances)")
+        expect(False, "the colour covariance differs from the reference's by up to "
+                      f"{np.abs(cov - want_cov).max():.3g} (of {scale:.3g}). Return "
+                      "A (x - mean_s) + mean_r, A = L_r L_s^-1.")
+    # An affine map of the source's pixels: the result is predicted exactly by them.
+    design = np.c_[source.reshape(-1, 3), np.ones(source.size // 3)]
+    fit, *_ = np.linalg.lstsq(design, got.reshape(-1, 3), rcond=None)
+    residual = float(np.abs(design @ fit - got.reshape(-1, 3)).max())
+    expect(residual < 1e-3,
+           "the statistics match, but the result is not one affine map of the source's pixels "
+           f"(off by up to {residual:.3g}): map every pixel with the same A and means")
 
 
 def _stylize_resizes_the_start(arguments) -> str | None:
