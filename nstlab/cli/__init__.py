@@ -34,7 +34,7 @@ from nstlab.base.messages import (
 )
 from nstlab.batch import command as batch_command
 from nstlab.classroom import book
-from nstlab.classroom import grade as grading
+from nstlab.classroom.grading import command as grading
 from nstlab.fast import command as fast_commands
 from nstlab.run import options
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect
+from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect, input_rng
 
 __all__ = [
     "check_content_layer_choice",
@@ -26,7 +26,7 @@ __all__ = [
 
 
 def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    return input_rng(seed)
 
 
 def _array(value, what: str) -> np.ndarray:
