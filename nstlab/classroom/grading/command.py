@@ -100,7 +100,7 @@ def run_command(args: argparse.Namespace) -> int:
         return fail(one_line(problem, limit=500), EXIT_USAGE)
     except KeyboardInterrupt:
         return fail("interrupted: no grades written", EXIT_SIGINT)
-    print(printable(summary(rows, time.monotonic() - started)).replace("\\n", "\n"))
+    print(summary(rows, time.monotonic() - started))  # every field is printable already
     try:
         write_csv(rows, output)
     except OSError as problem:

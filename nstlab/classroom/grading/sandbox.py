@@ -268,13 +268,15 @@ def start(line: list[str], limits: Limits, group: Path | None, channel: tuple[in
     """Start ``line`` (from :func:`command`) with its limits and the two ``channel`` fds.
 
     The sandbox reads requests on the first fd and writes answers on the second; its
-    stdout and stderr go to ``log`` (a file the grader never reads into a grade).
+    stdout goes nowhere (a 300 MB print costs nothing) and stderr to ``log``, a file the
+    grader reads only the end of, for a message.
     """
     line, fds = _by_descriptor(line)
     try:
-        return subprocess.Popen(line, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                pass_fds=(*channel, *fds), preexec_fn=_limiter(limits, group),
-                                start_new_session=True, close_fds=True)
+        return subprocess.Popen(line, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=log, pass_fds=(*channel, *fds),
+                                preexec_fn=_limiter(limits, group), start_new_session=True,
+                                close_fds=True)
     finally:
         for descriptor in fds:
             os.close(descriptor)
