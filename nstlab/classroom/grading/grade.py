@@ -16,10 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from nstlab.classroom.grading import runner
+from nstlab.classroom.grading import runner, sandbox
 from nstlab.classroom.grading.course import CourseNotebook, GradeError, load_course, match
 from nstlab.classroom.grading.report import Row, printable, progress_line
-from nstlab.classroom.grading.sandbox import Limits, unavailable
+from nstlab.classroom.grading.sandbox import Limits
 from nstlab.classroom.grading.submissions import (
     NotGradable,
     Submission,
@@ -42,7 +42,7 @@ def check_inputs(submissions, notebooks, limits: Limits, trusted: bool = False
         limits.check()
     except ValueError as error:
         raise GradeError(str(error)) from None
-    if not trusted and (why := unavailable()):
+    if not trusted and (why := sandbox.unavailable()):
         raise GradeError(why)
     return load_course(notebooks)
 
