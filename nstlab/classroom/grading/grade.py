@@ -101,8 +101,14 @@ def grade(submissions, notebooks="notebooks", *, limits: Limits | None = None, j
         if jobs <= 1:
             results = [one(submission) for submission in found]
         else:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nstlab-grade") as pool:
+            pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nstlab-grade")
+            try:
                 results = list(pool.map(one, found))
+            except BaseException:  # Ctrl-C: no new notebook starts, the running ones die
+                pool.shutdown(wait=False, cancel_futures=True)
+                runner.kill_all()
+                raise
+            pool.shutdown()
     finally:
         runner.remove(scratch)
     return [row for rows in results for row in rows]

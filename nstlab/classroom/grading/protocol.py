@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import inspect
 import io
 import json
 import os
@@ -111,12 +112,13 @@ def encode(value, handles: dict | None = None, depth: int = 0):
             except Unsendable:
                 continue  # a field that cannot cross stays behind
         return {_TAG: "object", "type": type(value).__name__, "fields": fields}
-    if callable(value) and handles is not None:
+    if handles is not None and (inspect.isfunction(value) or inspect.ismethod(value)
+                                or inspect.isbuiltin(value)):
         number = len(handles) + 1
         handles[number] = value
         name = str(getattr(value, "__name__", "function"))
         return {_TAG: "function", "handle": number, "name": name}
-    raise Unsendable(f"a {type(value).__name__} cannot be sent as plain data")
+    raise Unsendable(f"a {type(value).__name__}")
 
 
 @dataclasses.dataclass(frozen=True)

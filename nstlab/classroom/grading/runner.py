@@ -15,12 +15,13 @@ raised, Python died, or a limit was hit: the message names it); ``timeout`` (the
 ran past ``--timeout`` before the check, or a call of the student's function did);
 ``ungraded`` (the verdict cannot be made outside the sandbox: judge it yourself).
 
-Two runs, when an exercise has solvers (functions that would solve it, such as
+More runs when exercises have solvers (functions that would solve them, such as
 ``nstlab.gram_matrix`` for the Gram matrix exercise): the notebook's own cells may use
 those functions freely, so the first run uses the real nstlab and judges the other
-exercises; a second run, against the refusing nstlab
-(:mod:`~nstlab.classroom.grading.overlay`), runs every cell whatever fails (cells that
-call a refused function just fail) and judges the exercises that have solvers.
+exercises; then each exercise with solvers gets a run of its own against an nstlab in
+which only *its* solvers refuse (:mod:`~nstlab.classroom.grading.overlay`; the style loss
+may use ``nstlab.gram_matrix``), running every cell whatever fails (cells that call a
+refused function just fail).
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ _POLL_SECONDS = 0.25
 _FRAME_SECONDS = 30.0
 #: One judge at a time: the checks share caches and TensorFlow's global state.
 _JUDGING = threading.Lock()
+#: The sandboxes running now, so Ctrl-C can stop them all at once (:func:`kill_all`).
+_RUNNING: set = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    """Kill every sandbox this process is running (on Ctrl-C, with ``--jobs``)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        sandbox.kill(process)
 
 
 @dataclasses.dataclass
@@ -54,8 +66,9 @@ class Overlays:
     built: dict = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
-    def pairs(self, source: CourseNotebook, refusing: bool) -> list[tuple[str, str]]:
-        key = (source.name, refusing)
+    def pairs(self, refusing: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """The mounts of a sandbox whose nstlab refuses the solvers of the checks ``refusing``."""
+        key = refusing
         with self.lock:
             if key not in self.built:
                 import nstlab.classroom.checks as checks
@@ -64,8 +77,11 @@ class Overlays:
                 place.chmod(0o755)
                 pairs = overlay.checks_stub(place)
                 if refusing:
-                    solvers = [solver for task in source.tasks
-                               for solver in getattr(checks, task.check).solvers]
+                    from nstlab.base.native_logs import import_tensorflow
+
+                    import_tensorflow()  # some solvers live in TensorFlow: quietly
+                    solvers = [solver for check in sorted(refusing)
+                               for solver in getattr(checks, check).solvers]
                     pairs += overlay.refusing_files(solvers, place)
                 for path in place.rglob("*"):
                     path.chmod(0o755 if path.is_dir() else 0o644)
@@ -189,6 +205,8 @@ def _run(cells: list[Cell], folder: str, source: CourseNotebook, staged: Path,
     group = sandbox.pids_cgroup(limits)
     with open(scratch / "sandbox.log", "wb") as log:
         process = sandbox.start(line, limits, group, (to_inside, from_inside), log)
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
     os.close(to_inside)
     os.close(from_inside)
     session = Session(process, requests, answers, limits, trusted)
@@ -241,6 +259,8 @@ def _run(cells: list[Cell], folder: str, source: CourseNotebook, staged: Path,
                                           f"({printable(str(error), 200)})")
     finally:  # also on Ctrl-C: nothing of the sandbox outlives this
         sandbox.kill(process)
+        with _RUNNING_LOCK:
+            _RUNNING.discard(process)
         sandbox.remove_cgroup(group)
         os.close(requests)
         os.close(answers)
@@ -287,17 +307,14 @@ def grade_notebook(submission: Submission, cells: list[Cell], source: CourseNote
         guarded = {task.check for task in source.tasks
                    if any(solver.when is None for solver in getattr(checks, task.check).solvers)}
         plain = {task.check for task in source.tasks} - guarded
-        results, reached, stop = _run(cells, folder, source, staged,
-                                      overlays.pairs(source, False), limits, slot, trusted,
-                                      plain, False, scratch)
-        second = (guarded & reached) - set(results)
-        if second:
-            more, _, _ = _run(cells, folder, source, staged, overlays.pairs(source, True),
-                              limits, slot, trusted, second, True, scratch)
-            for check in second:
-                results[check] = more.get(check, (
-                    "crashed", "the second run, without the package's solutions, did not "
-                               "reach the check"))
+        results, reached, stop = _run(cells, folder, source, staged, overlays.pairs(),
+                                      limits, slot, trusted, plain, False, scratch)
+        for check in sorted((guarded & reached) - set(results)):
+            # One more run per exercise: its own solvers refuse, those of others do not.
+            more, _, _ = _run(cells, folder, source, staged, overlays.pairs(frozenset({check})),
+                              limits, slot, trusted, {check}, True, scratch)
+            results[check] = more.get(check, (
+                "crashed", "the run without the package's solution did not reach the check"))
     return rows_for(submission, source, results, reached, stop)
 
 
