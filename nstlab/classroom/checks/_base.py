@@ -71,6 +71,27 @@ def expect(condition: bool, message: str) -> None:
         raise CheckFailed(message)
 
 
+def answer_array(value, what: str, dtype=np.float64) -> np.ndarray:
+    """The learner's answer as an array of ``dtype``; says "did you forget `return`?" for
+    None and what was wrong for something that is not numbers (:class:`CheckFailed`)."""
+    expect(value is not None, f"{what} returned None: did you forget `return`?")
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise CheckFailed(f"{what} should return an array or tensor ({error})") from None
+
+
+def answer_scalar(value, what: str) -> float:
+    """One number from the learner's answer; a pair such as ``(total, parts)`` gives its
+    first item."""
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
+    array = answer_array(value, what)
+    expect(array.size == 1, f"{what} should return one number (a scalar), got shape "
+                            f"{array.shape}")
+    return float(array.reshape(()))
+
+
 def _strict() -> bool:
     return (os.environ.get("NSTLAB_STRICT_CHECKS", "").strip() in ("1", "true", "yes")
             or _under_nbgrader())

@@ -13,7 +13,14 @@ import math
 
 import numpy as np
 
-from nstlab.classroom.checks._base import Solver, exercise_check, expect, input_rng
+from nstlab.classroom.checks._base import (
+    Solver,
+    answer_array,
+    answer_scalar,
+    exercise_check,
+    expect,
+    input_rng,
+)
 from nstlab.engine.history import layer_parts
 
 __all__ = [
@@ -65,19 +72,6 @@ def _tiny_objective():
     return objective, start
 
 
-def _scalar(value, what: str) -> float:
-    if isinstance(value, tuple | list):
-        value = value[0]
-    array = np.asarray(value, dtype=np.float64)
-    expect(array.size == 1, f"{what} should be one number (a scalar), got shape {array.shape}")
-    return float(array.reshape(()))
-
-
-def _array(value, what: str) -> np.ndarray:
-    expect(value is not None, f"{what} returned None: did you forget `return`?")
-    return np.asarray(value, dtype=np.float32)
-
-
 # --------------------------------------------------------------------------- notebook 04
 
 
@@ -99,7 +93,7 @@ def check_total_loss(total_loss):
     parts = {"content/block4_conv2": 2.0, "style/block1_conv1": 3.0, "style/block2_conv1": 5.0,
              "style/block3_conv1": 10.0, "tv": 100.0}
     weights = {"content_weight": 10.0, "style_weight": 2.0, "tv_weight": 0.5}
-    got = _scalar(total_loss(dict(parts), dict(weights)), "total_loss(parts, weights)")
+    got = answer_scalar(total_loss(dict(parts), dict(weights)), "total_loss(parts, weights)")
     want = _reference_total_loss(parts, weights)  # 20 + 2 * 6 + 50 = 82
     if not math.isclose(got, want, rel_tol=1e-5):
         summed = 10 * 2 + 2 * (3 + 5 + 10) + 50
@@ -118,7 +112,7 @@ def check_total_loss(total_loss):
     parts = {"content/block4_conv2": tf.constant(1.0), "content/block5_conv2": tf.constant(3.0),
              "style/block1_conv1": tf.constant(4.0), "tv": tf.constant(7.0)}
     weights = {"content_weight": 1e4, "style_weight": 1e-2, "tv_weight": 0.0}
-    got = _scalar(total_loss(dict(parts), dict(weights)), "total_loss(parts, weights)")
+    got = answer_scalar(total_loss(dict(parts), dict(weights)), "total_loss(parts, weights)")
     want = _reference_total_loss({k: float(v) for k, v in parts.items()}, weights)
     expect(math.isclose(got, want, rel_tol=1e-5),
            f"with two content layers (losses 1 and 3, content_weight 1e4) expected {want:g}, "
@@ -134,11 +128,11 @@ def check_total_variation(total_variation):
 
     rng = input_rng(4)
     image = rng.uniform(size=(6, 9, 3)).astype(np.float32)
-    got = _scalar(total_variation(image.copy()), "total_variation(image)")
+    got = answer_scalar(total_variation(image.copy()), "total_variation(image)")
     want = float(tf.image.total_variation(tf.constant(image)))
     if math.isclose(got, want, rel_tol=1e-4):
         flat = np.full((5, 5, 3), 0.3, np.float32)
-        expect(abs(_scalar(total_variation(flat), "total_variation")) < 1e-6,
+        expect(abs(answer_scalar(total_variation(flat), "total_variation")) < 1e-6,
                "a flat image should have total variation 0")
         return
     dy, dx = np.diff(image, axis=0), np.diff(image, axis=1)
@@ -255,7 +249,7 @@ def check_train_step(train_step):
     for _ in range(steps):
         total = train_step(image, objective, state)
         expect(total is not None, "train_step should return the total loss")
-        losses.append(_scalar(total, "the total loss train_step returns"))
+        losses.append(answer_scalar(total, "the total loss train_step returns"))
     got = image.numpy()[0]
     want, history, _ = optimize_pixels(objective, start, steps=steps, optimizer="adam",
                                        progress=False)
@@ -297,7 +291,8 @@ def check_gradient_descent_step(gradient_descent_step):
     pixels = rng.uniform(size=(4, 5, 3)).astype(np.float32)
     gradient = rng.normal(scale=2.0, size=pixels.shape).astype(np.float32)
     original = pixels.copy()
-    got = _array(gradient_descent_step(pixels, gradient, 0.1), "gradient_descent_step")
+    got = answer_array(gradient_descent_step(pixels, gradient, 0.1), "gradient_descent_step",
+                       np.float32)
     expect(np.array_equal(pixels, original),
            "you changed `pixels` in place; return a new array instead (pixels - ...)")
     expect(got.shape == pixels.shape, f"shape {got.shape}, expected {pixels.shape}")
@@ -367,7 +362,7 @@ def check_luminance(luminance):
 
     rng = input_rng(6)
     image = rng.uniform(size=(5, 6, 3)).astype(np.float32)
-    got = _array(luminance(image.copy()), "luminance")
+    got = answer_array(luminance(image.copy()), "luminance", np.float32)
     want = color.luminance(image)
     if got.shape == (5, 6, 1):
         expect(False, "shape (H, W, 1): return (H, W), one number a pixel (no channel axis)")
@@ -391,7 +386,7 @@ def check_keep_colors(keep_colors):
     # Mid-tones, so the recoloured result stays inside [0, 1] and nothing is clipped.
     stylized = (0.25 + 0.5 * resize_image(swirl, photo.shape[:2])).astype(np.float32)
     content = (0.25 + 0.5 * photo).astype(np.float32)
-    got = _array(keep_colors(stylized.copy(), content.copy()), "keep_colors")
+    got = answer_array(keep_colors(stylized.copy(), content.copy()), "keep_colors", np.float32)
     expect(got.shape == stylized.shape, f"shape {got.shape}, expected {stylized.shape}")
     expect(got.min() >= -1e-6 and got.max() <= 1 + 1e-6,
            f"values range over [{got.min():.3f}, {got.max():.3f}]: clip to [0, 1]")
@@ -405,7 +400,8 @@ def check_keep_colors(keep_colors):
                             f"to {y_error:.3f}: keep Y (channel 0 of YIQ) from `stylized`")
     expect(iq_error <= 0.02, f"the result's colour (I, Q) differs from the content's by up to "
                              f"{iq_error:.3f}: take channels 1 and 2 of YIQ from `content`")
-    small = _array(keep_colors(stylized.copy(), resize_image(content, 48)), "keep_colors")
+    small = answer_array(keep_colors(stylized.copy(), resize_image(content, 48)), "keep_colors",
+                         np.float32)
     expect(small.shape == stylized.shape,
            f"with a 48 px content and a {TINY} px stylized image the result has shape "
            f"{small.shape}; resize the content to the stylized image's (height, width) first")
@@ -457,7 +453,8 @@ def check_upsample_and_continue(upsample_and_continue):
     small = resize_image(mosaic, 16)  # a start that looks nothing like the photo
     size = 40
     result = upsample_and_continue(small, photo, swirl, size, 2)
-    image = _array(getattr(result, "image", result), "upsample_and_continue")
+    image = answer_array(getattr(result, "image", result), "upsample_and_continue",
+                         np.float32)
     content = resize_image(photo, size)
     expect(image.shape == content.shape,
            f"shape {image.shape}, expected {content.shape} (the content at size={size})")
@@ -529,7 +526,7 @@ def check_blend_styles(blend_styles):
                "style_layers": list(TINY_STYLE_LAYERS), "scales": None}
 
     def image_of(result):
-        return _array(getattr(result, "image", result), "blend_styles")
+        return answer_array(getattr(result, "image", result), "blend_styles", np.float32)
 
     half = image_of(blend_styles(photo, swirl, mosaic, 0.5, **options))
     only_a = stylize(photo, swirl, **options).image

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect, input_rng
+from nstlab.classroom.checks._base import (
+    CheckFailed,
+    Solver,
+    answer_array,
+    answer_scalar,
+    exercise_check,
+    expect,
+    input_rng,
+)
 
 __all__ = [
     "check_content_layer_choice",
@@ -27,21 +35,6 @@ __all__ = [
 
 def _rng(seed: int = 0) -> np.random.Generator:
     return input_rng(seed)
-
-
-def _array(value, what: str) -> np.ndarray:
-    expect(value is not None, f"{what} returned None: did you forget `return`?")
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise CheckFailed(f"{what} should return an array or tensor ({error})") from None
-
-
-def _scalar(value, what: str) -> float:
-    array = _array(value, what)
-    expect(array.size == 1, f"{what} should return one number (a scalar), got shape "
-                            f"{array.shape}")
-    return float(array.reshape(()))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -81,7 +74,7 @@ def check_preprocess(preprocess):
     answer = preprocess(image)
     expect(np.array_equal(image, kept), "your function changed its input in place; compute a "
                                         "new array instead (e.g. `image[..., ::-1] * 255.0`)")
-    got = _array(answer, "preprocess")
+    got = answer_array(answer, "preprocess")
     expect(got.shape == want.shape, f"the output should keep the shape {want.shape}, "
                                     f"got {got.shape}")
     if not _close(got, want, atol=1e-2):
@@ -103,7 +96,7 @@ def check_preprocess(preprocess):
                       f"become {np.round(want[0, 0], 2).tolist()}, yours gives "
                       f"{np.round(red, 2).tolist()}")
     batch = _rng(2).uniform(0, 1, (2, 4, 3, 3)).astype(np.float32)
-    got = _array(preprocess(batch), "preprocess (on a batch)")
+    got = answer_array(preprocess(batch), "preprocess (on a batch)")
     expect(got.shape == batch.shape and _close(got, np.asarray(reference(batch)), atol=1e-2),
            "it works for one image but not for a batch (2, H, W, 3): index the channel axis "
            "as the last one (`[..., ::-1]`), whatever comes before it")
@@ -196,9 +189,9 @@ def check_content_loss(content_loss):
     features = _read_only(_rng(3).normal(1.0, 2.0, (1, 6, 5, 8)))
     target = _read_only(_rng(4).normal(0.5, 2.0, (1, 6, 5, 8)))
     want = float(np.mean((features.astype(np.float64) - target) ** 2))
-    got = _scalar(content_loss(features, target), "content_loss")
+    got = answer_scalar(content_loss(features, target), "content_loss")
     if abs(got - want) <= 1e-4 * want:
-        expect(abs(_scalar(content_loss(target, target), "content_loss")) < 1e-6,
+        expect(abs(answer_scalar(content_loss(target, target), "content_loss")) < 1e-6,
                "the loss of identical features should be 0")
         return
     n = features.size
@@ -276,7 +269,7 @@ def check_gram_matrix(gram_matrix):
     height, width, channels = 4, 6, 5
     features = _read_only(_rng(5).uniform(0, 2, (height, width, channels)))
     want = _reference_gram(features)
-    got = _array(gram_matrix(features), "gram_matrix")
+    got = answer_array(gram_matrix(features), "gram_matrix")
     if got.shape == (height * width, height * width):
         expect(False, "your matrix is (H*W, H*W): it compares positions. Use F^T F (channels "
                       "x channels), not F F^T")
@@ -295,7 +288,7 @@ def check_gram_matrix(gram_matrix):
                       f"{want[0, 1]:.4f}, yours is {got[0, 1]:.4f}")
     expect(_close(got, got.T), "a Gram matrix is symmetric: G[i, j] == G[j, i]")
     other = _read_only(_rng(6).normal(0, 1, (3, 2, 7)))
-    got = _array(gram_matrix(other), "gram_matrix")
+    got = answer_array(gram_matrix(other), "gram_matrix")
     expect(got.shape == (7, 7) and _close(got, _reference_gram(other), rtol=1e-4),
            "it works for one shape but not for (3, 2, 7): do not hard-code sizes")
 
@@ -322,7 +315,7 @@ def check_style_loss(style_loss):
                 "compare Gram matrices, not features: compute the Gram matrix of `features` "
                 f"first ({error})") from None
         raise
-    got = _scalar(answer, "style_loss")
+    got = answer_scalar(answer, "style_loss")
     if abs(got - want) > 1e-4 * want:
         hints = [
             (float(np.sum(diff**2)), "take the mean of the squared differences, not the sum"),
@@ -335,7 +328,7 @@ def check_style_loss(style_loss):
             if abs(got - value) <= 1e-4 * abs(value):
                 expect(False, hint)
         expect(False, f"expected {want:.4f} for this test input, got {got:.4f}")
-    again = _scalar(style_loss(style_features, target), "style_loss")
+    again = answer_scalar(style_loss(style_features, target), "style_loss")
     expect(abs(again) < 1e-6 * max(want, 1.0),
            "features whose Gram matrix is the target should give a loss of 0 (the sizes may "
            "differ: only the Gram matrices are compared)")
