@@ -181,7 +181,8 @@ def _cell_error(report, limits: sandbox.Limits) -> str:
     elif "File too large" in message:
         text += f" (the largest file may be {limits.disk_mb} MB)"
     elif "No space left on device" in message:
-        text += f" (the notebook's folders hold at most {limits.disk_mb} MB)"
+        text += (f" (the work folder holds at most {limits.disk_mb} MB, /tmp and /dev/shm "
+                 f"{sandbox.SCRATCH_MB} MB)")
     return text
 
 

@@ -11,8 +11,9 @@ Each notebook runs in a sandbox of its own, built with bubblewrap (``bwrap``, De
   virtual environment and nstlab's package folder, ``/usr``), the Keras weights folder
   read-only (each opened by the grader and handed over as a descriptor), the student's
   own staged copy read-only at ``/sandbox/submission``, a fresh ``/sandbox/work`` (a
-  tmpfs of ``--disk-limit`` MB) where the notebook runs, its own ``/tmp``, ``/proc`` of
-  its own PID namespace and a minimal ``/dev``; everything else read-only. Not the other
+  tmpfs of ``--disk-limit`` MB) where the notebook runs, its own ``/tmp`` and
+  ``/dev/shm`` (:data:`SCRATCH_MB` each), ``/proc`` of its own PID namespace and a
+  minimal ``/dev``; everything else read-only. Not the other
   submissions, not the course notebooks (with their solutions), not the teacher's home,
   not the grader's processes, sockets or environment;
 * **who it is**: uid 1000 inside its user namespace, with no capabilities outside it (a
@@ -55,6 +56,8 @@ from pathlib import Path
 INSIDE_UID = 1000
 WORK, SUBMISSION = "/sandbox/work", "/sandbox/submission"
 KERAS_INSIDE = "/sandbox/keras"
+#: The size of the sandbox's /tmp and of its /dev/shm, each.
+SCRATCH_MB = 64
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/fonts",
                  "/etc/mime.types")
@@ -113,7 +116,9 @@ def unavailable() -> str:
 def _bwrap_base() -> list[str]:
     line = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--clearenv",
-            "--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(SCRATCH_MB * 2**20), "--tmpfs", "/dev/shm",
+            "--size", str(SCRATCH_MB * 2**20), "--tmpfs", "/tmp"]
     for folder in _SYSTEM_DIRS:
         if os.path.islink(folder):
             line += ["--symlink", os.readlink(folder), folder]
@@ -180,7 +185,7 @@ def command(staged: Path, overlay: list[tuple[str, str]], limits: Limits,
              "--chdir", WORK]
     for name, value in environment(limits.quick).items():
         line += ["--setenv", name, value]
-    line += ["--remount-ro", "/"]  # only /sandbox/work and /tmp can be written
+    line += ["--remount-ro", "/dev", "--remount-ro", "/"]  # only the tmpfs can be written
     return [*line, "--", *program, "--submission", SUBMISSION, "--work", WORK]
 
 

@@ -265,8 +265,8 @@ def test_a_notebook_cannot_touch_the_teachers_files(course, tmp_path, private_tm
 
 
 @pytest.mark.parametrize("how, message", [
-    ("one big file", "raised OSError: [Errno 28] No space left on device (the notebook's "
-                     "folders hold at most 20 MB)"),
+    ("one big file", "raised OSError: [Errno 28] No space left on device (the work folder "
+                     "holds at most 20 MB, /tmp and /dev/shm 64 MB)"),
     ("many files", "cell 5 (i = 0) raised OSError: [Errno 28] No space left on device"),
 ])
 def test_filling_the_disk_stops_that_notebook_only(how, message, course, tmp_path, private_tmp):

@@ -187,6 +187,8 @@ def build_class(root: Path, paths: dict) -> dict:
         "x_unlinked": "import os\nf = open('gone.bin', 'wb')\nos.unlink('gone.bin')\n"
                       "for _ in range(100):\n    f.write(bytes(2**20))",
         "x_print": "print('x' * 300_000_000)",
+        "x_devshm": "open('/dev/shm/big', 'wb').write(bytes(100 * 2**20))",
+        "x_dev": "open('/dev/big', 'wb').write(bytes(2**20))",
     }
     for student, cell in resources.items():
         write(cls / student / NOTEBOOK, course_notebook(insert={"content_layer_choice": cell}))
@@ -400,8 +402,11 @@ def test_no_process_outlives_its_sandbox(graded):
     ("x_memory", "crashed", "MemoryError (the memory limit is 4096 MB)"),
     ("x_forkbomb", "crashed", "(the limit is 100 processes and threads)"),
     ("x_files", "crashed", "for creating more than 10000 files"),
-    ("x_disk", "crashed", "50 MB)"),  # the tmpfs is full, or the file at its largest
-    ("x_unlinked", "crashed", "50 MB)"),
+    # the tmpfs is full, or the file at its largest: either message names 50 MB
+    ("x_disk", "crashed", "50 MB"),
+    ("x_unlinked", "crashed", "50 MB"),
+    ("x_devshm", "crashed", "50 MB"),
+    ("x_dev", "crashed", "OSError: [Errno 30] Read-only file system"),
 ])
 def test_a_resource_limit_stops_the_notebook_and_is_named(graded, student, status, limit):
     rows = [row for row in rows_of(graded, student) if row["exercise"]]
