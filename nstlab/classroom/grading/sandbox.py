@@ -228,17 +228,36 @@ def remove_cgroup(group: Path | None) -> None:
             pass
 
 
+def _tasks_of(uid: int) -> int:
+    """How many processes and threads ``uid`` runs now (what ``RLIMIT_NPROC`` counts)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                count += sum(1 for _ in (entry / "task").iterdir())
+        except OSError:
+            continue
+    return count
+
+
 def _limiter(limits: Limits, group: Path | None = None):
-    """The function run in the child before bwrap: its limits (inherited by all inside)."""
+    """The function run in the child before bwrap: its limits (inherited by all inside).
+
+    Without a cgroup, ``RLIMIT_NPROC`` counts every process of the grader's uid, so the
+    sandbox gets what the uid runs already plus :attr:`Limits.processes`.
+    """
     import resource
 
     megabyte = 2**20
+    processes = limits.processes
+    if group is None and sys.platform.startswith("linux") and os.getuid() != 0:
+        processes += _tasks_of(os.getuid())
 
     def apply() -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         for name, value in (("RLIMIT_AS", limits.memory_mb * megabyte),
                             ("RLIMIT_FSIZE", limits.disk_mb * megabyte),
-                            ("RLIMIT_NPROC", limits.processes),
+                            ("RLIMIT_NPROC", processes),
                             ("RLIMIT_NOFILE", 1024), ("RLIMIT_CORE", 0)):
             resource.setrlimit(getattr(resource, name), (value, value))
         if group is not None:
