@@ -13,7 +13,7 @@ The parts: :mod:`~nstlab.cli.dispatch` (the parser and :func:`main`, which calls
 each subcommand registers), :mod:`~nstlab.cli.parsing` (what the parsers share),
 :mod:`~nstlab.cli.saving` (writing the results), and one module a subcommand:
 :mod:`~nstlab.cli.stylize`, :mod:`~nstlab.cli.demo`, :mod:`~nstlab.cli.exercises`. The
-others live with their layer: ``grade`` in :mod:`nstlab.classroom.grade`, ``book`` in
+others live with their layer: ``grade`` in :mod:`nstlab.classroom.grading.command`, ``book`` in
 :mod:`nstlab.classroom.book`, ``batch`` in :mod:`nstlab.batch.command`, ``train-fast`` and
 ``fast`` in :mod:`nstlab.fast.command`.
 """

@@ -16,7 +16,7 @@ from nstlab.base import validators
 from nstlab.base.messages import EXIT_FAILED, EXIT_SIGINT, EXIT_USAGE, fail, warn
 from nstlab.batch import command as batch_command
 from nstlab.classroom import book
-from nstlab.classroom import grade as grade_command
+from nstlab.classroom.grading import command as grade_command
 from nstlab.cli import demo, exercises, stylize
 from nstlab.cli.parsing import EXAMPLES, OneLineParser, UsageError
 from nstlab.fast import command as fast_command

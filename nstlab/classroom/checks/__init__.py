@@ -16,8 +16,8 @@ Each exercise cell is followed by a check cell such as
 Checks return ``True`` or ``False``. With ``NSTLAB_STRICT_CHECKS=1`` (set by the tests) a
 wrong answer raises :class:`CheckFailed` instead of printing, so a broken reference
 solution fails the notebook tests; "not done yet" never raises, except under nbgrader's
-autograder, where a check cell must fail to score 0. ``nstlab grade`` reads each result
-from a log the checks write (:func:`nstlab.classroom.grade.record_check`), not from what they print.
+autograder, where a check cell must fail to score 0. ``nstlab grade`` runs the checks
+itself, outside the student's process (``check.judge``, :mod:`nstlab.classroom.grading.verdict`).
 """
 
 from nstlab.classroom.checks import capstone as _capstone
@@ -36,6 +36,8 @@ from nstlab.classroom.checks._base import (
     exercise_check,
     expect,
     forbidding,
+    input_rng,
+    set_input_salt,
 )
 from nstlab.classroom.checks.capstone import *  # noqa: F403
 from nstlab.classroom.checks.fast import *  # noqa: F403
@@ -47,6 +49,7 @@ from nstlab.classroom.checks.representations import *  # noqa: F403
 from nstlab.classroom.checks.stylize_calls import *  # noqa: F403
 
 __all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
-           "forbidding", *_capstone.__all__, *_fast.__all__, *_layers.__all__,
+           "forbidding", "input_rng", "set_input_salt", *_capstone.__all__, *_fast.__all__,
+           *_layers.__all__,
            *_losses.__all__, *_optimization.__all__, *_post_processing.__all__,
            *_representations.__all__, *_stylize_calls.__all__]

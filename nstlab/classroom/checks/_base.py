@@ -46,7 +46,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import CodeType, FrameType
 
-from nstlab.classroom.grade import record_check
+import numpy as np
 
 
 class CheckFailed(AssertionError):
@@ -242,59 +242,85 @@ def _guarded(answer: Callable, solvers: tuple[Solver, ...]) -> Callable:
 # --------------------------------------------------------------------------- reporting
 
 
-def exercise_check(title: str, *, solvers: Iterable[Solver] = ()):
+#: Added to the seeds of the checks' inputs (:func:`input_rng`); 0 in a notebook, so the
+#: feedback is the same at every run, and fresh at every grading (``nstlab grade``).
+_INPUT_SALT = [0]
+
+
+def set_input_salt(salt: int) -> None:
+    """Make :func:`input_rng` give other inputs from now on (the grader, at each grading)."""
+    _INPUT_SALT[0] = int(salt)
+
+
+def input_rng(seed: int) -> np.random.Generator:
+    """The random generator a check draws its inputs from: ``seed``, plus the grader's salt."""
+    salt = _INPUT_SALT[0]
+    return np.random.default_rng(seed if not salt else [seed, salt])
+
+
+def exercise_check(title: str, *, solvers: Iterable[Solver] = (), judged_outside: bool = True):
     """Decorate a check function so it reports instead of crashing.
 
     The decorated function takes the learner's answer (a function) first. It raises
     :class:`CheckFailed` (via :func:`expect`) for a wrong answer and returns normally for a
     right one; calling the answer may raise ``NotImplementedError`` when the exercise is not
-    done yet. Each result is also recorded for ``nstlab grade``
-    (:func:`nstlab.classroom.grade.record_check`), and under nbgrader's autograder or validator
-    (``NBGRADER_EXECUTION`` set) a wrong or unfinished answer raises, so the cell scores 0.
+    done yet. Under nbgrader's autograder or validator (``NBGRADER_EXECUTION`` set) a wrong
+    or unfinished answer raises, so the cell scores 0.
 
     ``solvers`` are the functions that would solve the exercise for the learner: while the
     check runs the answer, calling any of them is refused (:func:`forbidding`). The check's
     own code around those calls may use them. The decorated check keeps them as
     ``check.solvers``.
+
+    ``check.judge(answer, *args, guard=True)`` returns the verdict without printing:
+    ``(status, message, error)``, status one of ``correct``, ``wrong``, ``not_done``,
+    ``crashed``. ``nstlab grade`` calls it from outside the student's process
+    (:mod:`nstlab.classroom.grading.verdict`), with ``guard=False``: there the solvers are
+    refused inside the sandbox instead. ``judged_outside=False`` marks a check whose
+    answer needs live objects that cannot cross the sandbox's wall (``check.judged_outside``).
     """
     solvers = tuple(solvers)
 
     def decorate(check):
-        @functools.wraps(check)
-        def run(answer, *args, **kwargs) -> bool:
-            def report(status: str, message: str) -> None:
-                record_check(check.__name__, title, status, message)
-
-            if solvers:
+        def judge(answer, *args, guard: bool = True, **kwargs):
+            if solvers and guard:
                 answer = _guarded(answer, solvers)
             try:
                 check(answer, *args, **kwargs)
             except NotImplementedError as error:
                 left = f" ({error})" if isinstance(error, NotDoneYet) else ""
-                report("not_done", f"not done yet{left}")
+                return "not_done", f"not done yet{left}", error
+            except CheckFailed as failure:
+                return "wrong", str(failure), failure
+            except Exception as error:  # the student's code crashed: say where, not a traceback
+                return "crashed", f"your code raised {type(error).__name__}: {error}", error
+            return "correct", "correct!", None
+
+        @functools.wraps(check)
+        def run(answer, *args, **kwargs) -> bool:
+            status, message, error = judge(answer, *args, **kwargs)
+            if status == "not_done":
                 if _under_nbgrader():
-                    raise
-                print(f"… {title}: not done yet{left}. Replace `raise NotImplementedError` "
+                    raise error
+                print(f"… {title}: {message}. Replace `raise NotImplementedError` "
                       "with your code, run that cell, then run this check again.")
                 return False
-            except CheckFailed as failure:
-                report("wrong", str(failure))
+            if status == "wrong":
                 if _strict():
-                    raise
-                print(f"✗ {title}: {failure}")
+                    raise error
+                print(f"✗ {title}: {message}")
                 return False
-            except Exception as error:  # the student's code crashed: say where, not a traceback
-                message = f"your code raised {type(error).__name__}: {error}"
-                report("crashed", message)
+            if status == "crashed":
                 if _strict():
                     raise CheckFailed(message) from error
                 print(f"✗ {title}: {message}")
                 return False
-            report("correct", "correct!")
             print(f"✓ {title}: correct!")
             return True
 
         run.solvers = solvers
+        run.judge = judge
+        run.judged_outside = judged_outside
         return run
 
     return decorate

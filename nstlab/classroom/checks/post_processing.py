@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nstlab.classroom.checks._base import Solver, exercise_check, expect
+from nstlab.classroom.checks._base import Solver, exercise_check, expect, input_rng
 from nstlab.classroom.checks.answers import as_array
 from nstlab.classroom.checks.tiny import TINY, tiny_images
 
@@ -26,7 +26,7 @@ def check_luminance(luminance):
     """``luminance(image)``: Y = 0.299 R + 0.587 G + 0.114 B, shape (H, W)."""
     from nstlab.imaging import color
 
-    rng = np.random.default_rng(6)
+    rng = input_rng(6)
     image = rng.uniform(size=(5, 6, 3)).astype(np.float32)
     got = as_array(luminance(image.copy()), "luminance", np.float32)
     want = color.luminance(image)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect
+from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect, input_rng
 from nstlab.classroom.checks.answers import as_array, as_scalar
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
 
 
 def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
+    return input_rng(seed)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -1,0 +1,79 @@
+"""A tiny course for the grading tests: one source notebook, three cheap exercises.
+
+Its exercises use real nstlab checks on functions that need no TensorFlow, so a notebook
+of it runs in well under a second in its sandbox.
+"""
+
+import hashlib
+from pathlib import Path
+
+import nbformat
+
+from nstlab.classroom.exercises import mark_for_nbgrader, strip_solutions
+
+v4 = nbformat.v4
+REPO = Path(__file__).resolve().parents[3]
+v4 = nbformat.v4
+
+# Each exercise: (function header, right body, wrong body).
+EXERCISES = {
+    "content_layer_choice": (
+        "def content_layer_for(goal):",
+        'return {"pixels": "block1_conv2", "layout": "block5_conv2"}[goal]',
+        'return "block1_conv1"',
+        "nstlab.classroom.checks.check_content_layer_choice(content_layer_for)"),
+    "gradient_descent_step": (
+        "def gradient_descent_step(pixels, gradient, learning_rate):",
+        "return np.clip(pixels - learning_rate * gradient, 0.0, 1.0)",
+        "return pixels - learning_rate * gradient",
+        "nstlab.classroom.checks.check_gradient_descent_step(gradient_descent_step)"),
+    "same_gram": (
+        "def same_gram():",
+        'return ["flipped", "shuffled", "rotated", "tiled"]',
+        'return ["flipped"]',
+        "nstlab.classroom.checks.check_same_gram(same_gram)"),
+}
+NAMES = list(EXERCISES)
+NOTEBOOK = "01_tiny.ipynb"
+
+
+def solution_cell(name: str, body: str) -> str:
+    header = EXERCISES[name][0]
+    return f"{header}\n    ### BEGIN SOLUTION\n    {body}\n    ### END SOLUTION"
+
+
+def course_notebook(bodies: dict | None = None, *, undone=(), insert: dict | None = None):
+    """The tiny course notebook; ``bodies`` replace solutions, ``undone`` are stubs.
+
+    ``insert`` maps an exercise name to a cell placed right after its check cell.
+    """
+    bodies = bodies or {}
+    cells = [v4.new_markdown_cell("# A tiny course"),
+             v4.new_code_cell("import numpy as np\nimport nstlab.classroom.checks")]
+    for name, (_, right, _, check) in EXERCISES.items():
+        source = solution_cell(name, bodies.get(name, right))
+        cells += [v4.new_code_cell(strip_solutions(source) if name in undone else source),
+                  v4.new_code_cell(check)]
+        if name in (insert or {}):
+            cells.append(v4.new_code_cell(insert[name]))
+    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    mark_for_nbgrader(notebook)
+    return notebook
+
+
+def write(path: Path, content) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        nbformat.write(content, path)
+    return path
+
+
+def tree_digest(folder: Path) -> dict:
+    """Every file under ``folder`` with its SHA-256: equal digests, untouched folder."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
