@@ -47,8 +47,10 @@ def expect_gradient(value_of, sources, what: str) -> None:
         value = value_of()
     if isinstance(value, tuple | list):
         value = value[0]
+    kind = ("a NumPy value" if isinstance(value, np.ndarray | np.generic)
+            else f"a {type(value).__name__}")
     expect(tf.is_tensor(value),
-           f"{what} returned a {type(value).__name__}, not a TensorFlow tensor: the right "
+           f"{what} returned {kind}, not a TensorFlow tensor: the right "
            "number, but NumPy or float() cut the gradient. Use tf. operations throughout.")
     gradients = tape.gradient(value, list(sources.values()))
     for name, gradient in zip(sources, gradients, strict=True):

@@ -13,7 +13,8 @@ trusted by nobody: the grader reads only the plain-data frames it writes
    the grader's second run, against the refusing nstlab).
 4. At a check cell it does not run the check: it tells the grader, evaluates the
    argument expressions the grader sends (``gram_matrix``), and calls the student's
-   functions on the inputs the grader sends, until the grader says continue.
+   functions on the inputs the grader sends, until the grader says continue; with each
+   result go the gradients the student's code kept (:mod:`~nstlab.classroom.grading.gradients`).
 
 The student's code can do anything here, including writing to the channel; it can only
 make its own answers wrong.
@@ -27,6 +28,7 @@ import shutil
 import sys
 
 from nstlab.classroom.grading import protocol
+from nstlab.classroom.grading.gradients import call_with_gradients
 
 
 def _tensors(array, variable: bool):
@@ -95,14 +97,17 @@ class Driver:
         function = self.handles[int(request["handle"])]
         args = self.decode(request["args"])
         kwargs = self.decode(request["kwargs"])
-        result = function(*args, **kwargs)
+        result, gradients = call_with_gradients(function, args, kwargs)
         after = []
         for value in args:
             try:
                 after.append(protocol.encode(value))
             except protocol.Unsendable:
                 after.append(None)
-        return {"value": self.encode(result), "after": after}
+        reply = {"value": self.encode(result), "after": after}
+        if gradients is not None:
+            reply["gradients"] = [None if g is None else protocol.encode(g) for g in gradients]
+        return reply
 
 
 def main(argv=None) -> int:

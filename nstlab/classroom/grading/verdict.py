@@ -28,6 +28,7 @@ import secrets
 import numpy as np
 
 from nstlab.classroom.grading import protocol
+from nstlab.classroom.grading.gradients import reconnect
 from nstlab.classroom.grading.overlay import REFUSAL
 
 #: Exceptions of the student's code that come back as themselves (checks catch some).
@@ -107,6 +108,10 @@ class RemoteFunction:
                              f"the sandbox as plain data ({error})") from None
         reply = self._session.request(request)
         value = remote_values(self._session, reply)
+        if reply.get("gradients") is not None:
+            gradients = self._session.decode(reply["gradients"])
+            if isinstance(gradients, list):
+                value = reconnect(value, args, kwargs, gradients)
         for original, after in zip(args, reply.get("after") or [], strict=False):
             if after is not None:
                 _write_back(original, self._session.decode(after))
@@ -120,7 +125,14 @@ def remote_values(session, reply: dict):
     if "unsendable" in reply:
         raise Ungradable(f"the function returned something that cannot leave the sandbox "
                          f"as plain data ({str(reply['unsendable'])[:200]})")
-    return _wrap(session, session.decode(reply.get("value")))
+    return _wrap(session, protocol.decode(reply.get("value"), tensors=_constant))
+
+
+def _constant(array, variable: bool):
+    """A tensor the student's function returned comes back as a tensor (never a variable)."""
+    import tensorflow as tf
+
+    return tf.constant(array)
 
 
 def _wrap(session, value, depth: int = 0):
@@ -146,8 +158,10 @@ def fresh_seeds() -> int:
     np.random.seed(seed)
     import sys
 
-    if "tensorflow" in sys.modules:
-        sys.modules["tensorflow"].random.set_seed(seed)
+    if "tensorflow" in sys.modules:  # loaded (or loading, in another grading thread)
+        import tensorflow as tf  # waits until that import has finished
+
+        tf.random.set_seed(seed)
     return seed
 
 

@@ -91,7 +91,7 @@ def test_six_prepared_submissions_get_the_right_status_in_every_row(
     wrong = {name: EXERCISES[name][2] for name in NAMES}
     write(submissions / "carol" / NOTEBOOK, course_notebook(wrong))
     write(submissions / "dan" / "week1" / NOTEBOOK, course_notebook(  # crashing
-        {"gradient_descent_step": "return 1 / 0"}, insert={"gradient_descent_step": CRASH_CELL}))
+        {"total_variation": "return 1 / 0"}, insert={"total_variation": CRASH_CELL}))
     write(submissions / "erin" / NOTEBOOK, course_notebook(  # endless loop
         insert={"content_layer_choice": LOOP_CELL}))
     write(submissions / "frank" / NOTEBOOK, PDF)  # not a notebook

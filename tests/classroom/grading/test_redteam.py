@@ -89,14 +89,14 @@ FORGERIES = {  # student: (bodies, cell after exercise 1)
         "fake.check_same_gram = lambda answer: True\n"
         "sys.modules['nstlab.classroom.checks'] = fake\n"
         "import nstlab.classroom\nnstlab.classroom.checks = fake")),
-    "f_expect": ({"gradient_descent_step": "return pixels - learning_rate * gradient"}, (
+    "f_expect": ({"total_variation": "return tf.reduce_sum(tf.abs(image[1:] - image[:-1]))"}, (
         "import nstlab.classroom.checks as checks\nchecks.expect = lambda *a, **k: None\n"
         "checks.exercise_check = lambda *a, **k: (lambda f: f)")),
-    "f_name": ({"gradient_descent_step": (  # lines after the first are outside the function
-        "return pixels - learning_rate * gradient\n"
-        "gradient_descent_step.__name__ = 'check_gradient_descent_step'\n"
-        "gradient_descent_step.__qualname__ = 'np.clip'\n"
-        "gradient_descent_step.__module__ = 'nstlab.classroom.checks'")}, None),
+    "f_name": ({"total_variation": (  # lines after the first are outside the function
+        "return tf.reduce_sum(tf.abs(image[1:] - image[:-1]))\n"
+        "total_variation.__name__ = 'check_total_variation'\n"
+        "total_variation.__qualname__ = 'tf.image.total_variation'\n"
+        "total_variation.__module__ = 'nstlab.classroom.checks'")}, None),
     "f_data": ({"same_gram": (
         "import os, nstlab\n"
         "    try:\n"
@@ -218,7 +218,7 @@ def build_class(root: Path, paths: dict) -> dict:
     # output
     write(cls / "o_evil\n\x1b[31mname" / NOTEBOOK, course_notebook())
     write(cls / '=HYPERLINK("http://127.0.0.1","x")' / NOTEBOOK, course_notebook())
-    write(cls / "@SUM(1)" / NOTEBOOK, course_notebook({"gradient_descent_step": (
+    write(cls / "@SUM(1)" / NOTEBOOK, course_notebook({"total_variation": (
         "raise ValueError('=HYPERLINK(\"http://127.0.0.1\",\"x\")\\nforged,row,correct')")}))
     return cls
 
@@ -295,6 +295,11 @@ def graded(tmp_path_factory):
     screen = io.StringIO()
     scratch = root / "tmp"
     scratch.mkdir()
+    # The grader judges TensorFlow answers (a gradient must survive), so it loads TensorFlow:
+    # a fixed cost, not one a submission causes. Load it before measuring what they cost.
+    import tensorflow as tf
+
+    tf.constant(0.0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NSTLAB_TEACHER_TOKEN", "tok-very-secret")
@@ -482,7 +487,7 @@ def test_names_and_messages_are_escaped_and_formulas_neutralised(graded):
     assert all(line[0].startswith("'@") for line in graded["table"][1:]
                if "SUM(1)" in line[0])
     raised = [row for row in rows_of(graded, "'@SUM(1)") if row["exercise"] ==
-              "gradient_descent_step"]
+              "total_variation"]
     assert raised[0]["status"] == "crashed"
     assert raised[0]["message"].endswith('"x") forged,row,correct')
     progress = [line for line in graded["screen"].splitlines()

@@ -22,11 +22,12 @@ EXERCISES = {
         'return {"pixels": "block1_conv2", "layout": "block5_conv2"}[goal]',
         'return "block1_conv1"',
         "nstlab.classroom.checks.check_content_layer_choice(content_layer_for)"),
-    "gradient_descent_step": (
-        "def gradient_descent_step(pixels, gradient, learning_rate):",
-        "return np.clip(pixels - learning_rate * gradient, 0.0, 1.0)",
-        "return pixels - learning_rate * gradient",
-        "nstlab.classroom.checks.check_gradient_descent_step(gradient_descent_step)"),
+    "total_variation": (  # right in TensorFlow; the wrong one has the number but no gradient
+        "def total_variation(image):",
+        "return (tf.reduce_sum(tf.abs(image[1:] - image[:-1]))\n"
+        "            + tf.reduce_sum(tf.abs(image[:, 1:] - image[:, :-1])))",
+        "return np.sum(np.abs(np.diff(image, axis=0))) + np.sum(np.abs(np.diff(image, axis=1)))",
+        "nstlab.classroom.checks.check_total_variation(total_variation)"),
     "same_gram": (
         "def same_gram():",
         'return ["flipped", "shuffled", "rotated", "tiled"]',
@@ -49,7 +50,8 @@ def course_notebook(bodies: dict | None = None, *, undone=(), insert: dict | Non
     """
     bodies = bodies or {}
     cells = [v4.new_markdown_cell("# A tiny course"),
-             v4.new_code_cell("import numpy as np\nimport nstlab.classroom.checks")]
+             v4.new_code_cell("import numpy as np\nimport tensorflow as tf\n"
+                              "import nstlab.classroom.checks")]
     for name, (_, right, _, check) in EXERCISES.items():
         source = solution_cell(name, bodies.get(name, right))
         cells += [v4.new_code_cell(strip_solutions(source) if name in undone else source),
