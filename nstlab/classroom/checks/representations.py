@@ -3,6 +3,11 @@
 Each check runs the learner's function on small inputs, compares the answer with nstlab's
 own code (or with a rule) and says what is wrong when it is not right yet. None of them
 needs the pretrained network, so each takes well under a second.
+
+The pieces that style transfer differentiates (``preprocess``, the content loss, the Gram
+matrix, the style loss, the mean/std loss) must also let the gradient through: an answer
+that computes the right number with NumPy or ``float()`` is refused with a message that
+says so (:func:`nstlab.classroom.checks.answers.expect_gradient`).
 """
 
 from __future__ import annotations
@@ -10,13 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect, input_rng
-from nstlab.classroom.checks.answers import as_array, as_scalar
+from nstlab.classroom.checks.answers import as_array, as_scalar, expect_gradient
 
 __all__ = [
     "check_content_layer_choice",
     "check_content_loss",
     "check_first_layer_seeing",
     "check_gram_matrix",
+    "check_mean_std_loss",
     "check_output_shape",
     "check_preprocess",
     "check_same_gram",
@@ -40,6 +46,19 @@ def _close(a, b, rtol=1e-4, atol=1e-4) -> bool:
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
+def _expect_tensor_gradient(answer, what: str, first, *rest) -> None:
+    """Call ``answer(first, *rest)`` on tensors and fail unless the gradient reaches ``first``.
+
+    ``first`` is the input that the optimiser changes (the pixels, or features computed from
+    them); ``rest`` are targets, passed as constant tensors.
+    """
+    import tensorflow as tf
+
+    source = tf.constant(np.asarray(first, dtype=np.float32))
+    others = [tf.constant(np.asarray(value, dtype=np.float32)) for value in rest]
+    expect_gradient(lambda: answer(source, *others), {"its first input": source}, what)
+
+
 # --------------------------------------------------------------------------- notebook 01
 
 
@@ -55,7 +74,8 @@ def check_preprocess(preprocess):
 
     It must turn RGB pixels in [0, 1] into VGG input (BGR, 0-255, minus the ImageNet mean
     ``(103.939, 116.779, 123.68)`` in BGR order), for one image (H, W, 3) and for a batch
-    (B, H, W, 3), without changing its input.
+    (B, H, W, 3), without changing its input, and given a tensor return a tensor that the
+    gradient flows through.
     """
     from nstlab.engine.backbones import IMAGENET_MEAN_BGR
     from nstlab.engine.backbones import preprocess as reference
@@ -93,6 +113,7 @@ def check_preprocess(preprocess):
     expect(got.shape == batch.shape and _close(got, np.asarray(reference(batch)), atol=1e-2),
            "it works for one image but not for a batch (2, H, W, 3): index the channel axis "
            "as the last one (`[..., ::-1]`), whatever comes before it")
+    _expect_tensor_gradient(preprocess, "preprocess(image)", image)
 
 
 def _receptive_fields(backbone: str = "vgg16") -> dict[str, int]:
@@ -177,7 +198,8 @@ def check_output_shape(output_shape):
 def check_content_loss(content_loss):
     """Compare your ``content_loss(features, target)`` with :func:`nstlab.content_loss`.
 
-    The loss is the mean over all elements of the squared difference.
+    The loss is the mean over all elements of the squared difference, a tensor that the
+    gradient flows through back to ``features``.
     """
     features = _read_only(_rng(3).normal(1.0, 2.0, (1, 6, 5, 8)))
     target = _read_only(_rng(4).normal(0.5, 2.0, (1, 6, 5, 8)))
@@ -186,6 +208,8 @@ def check_content_loss(content_loss):
     if abs(got - want) <= 1e-4 * want:
         expect(abs(as_scalar(content_loss(target, target), "content_loss")) < 1e-6,
                "the loss of identical features should be 0")
+        _expect_tensor_gradient(content_loss, "content_loss(features, target)", features,
+                                target)
         return
     n = features.size
     diff = features.astype(np.float64) - target
@@ -257,7 +281,8 @@ def check_gram_matrix(gram_matrix):
     """Compare your ``gram_matrix(features)`` with :func:`nstlab.gram_matrix`.
 
     ``features`` has shape (H, W, C); the answer is the (C, C) matrix
-    ``G = F^T F / (H*W)`` with ``F`` the features reshaped to (H*W, C).
+    ``G = F^T F / (H*W)`` with ``F`` the features reshaped to (H*W, C), a tensor that the
+    gradient flows through back to ``features``.
     """
     height, width, channels = 4, 6, 5
     features = _read_only(_rng(5).uniform(0, 2, (height, width, channels)))
@@ -284,6 +309,7 @@ def check_gram_matrix(gram_matrix):
     got = as_array(gram_matrix(other), "gram_matrix")
     expect(got.shape == (7, 7) and _close(got, _reference_gram(other), rtol=1e-4),
            "it works for one shape but not for (3, 2, 7): do not hard-code sizes")
+    _expect_tensor_gradient(gram_matrix, "gram_matrix(features)", features)
 
 
 @exercise_check("style loss", solvers=[Solver("nstlab.style_loss")])
@@ -292,7 +318,7 @@ def check_style_loss(style_loss):
 
     The loss is ``mean((G - A)^2)`` with ``G`` the Gram matrix of ``features`` (shape
     (1, H, W, C), as the feature extractor returns them) and ``A`` the target Gram matrix
-    (C, C).
+    (C, C): a tensor that the gradient flows through back to ``features``.
     """
     features = _read_only(_rng(7).uniform(0, 2, (1, 4, 5, 6)))
     style_features = _read_only(_rng(8).uniform(0, 3, (1, 7, 3, 6)))
@@ -325,6 +351,76 @@ def check_style_loss(style_loss):
     expect(abs(again) < 1e-6 * max(want, 1.0),
            "features whose Gram matrix is the target should give a loss of 0 (the sizes may "
            "differ: only the Gram matrices are compared)")
+    _expect_tensor_gradient(style_loss, "style_loss(features, target_gram)", features, target)
+
+
+#: Added to each channel's variance before the square root of the mean/std statistics, so
+#: that the gradient stays finite for a channel that is zero everywhere (common after a ReLU).
+MEAN_STD_EPSILON = 1e-5
+
+
+def _channel_statistics(features, epsilon: float = MEAN_STD_EPSILON):
+    """Per-channel mean and standard deviation over the positions of (1, H, W, C) features."""
+    flat = np.asarray(features, dtype=np.float64).reshape(-1, np.shape(features)[-1])
+    return flat.mean(axis=0), np.sqrt(flat.var(axis=0) + epsilon)
+
+
+@exercise_check("mean/std style loss")
+def check_mean_std_loss(mean_std_loss):
+    """Compare your ``mean_std_loss(features, style_features)`` with the statistics of AdaIN.
+
+    Both inputs have shape (1, H, W, C), possibly of different sizes. For each channel take
+    the mean ``mu`` over the positions and the standard deviation
+    ``sigma = sqrt(variance + 1e-5)``; the loss is ``mean((mu_x - mu_s)^2) +
+    mean((sigma_x - sigma_s)^2)``, a tensor whose gradient reaches ``features`` and stays
+    finite where a channel is zero everywhere.
+    """
+    import tensorflow as tf
+
+    features = _rng(9).uniform(0, 2, (1, 4, 5, 6)).astype(np.float32)
+    features[..., 2] = 0.0  # a channel the ReLU switched off everywhere
+    features = _read_only(features)
+    style_features = _read_only(_rng(10).uniform(0, 3, (1, 7, 3, 6)))
+    (mean_x, std_x), (mean_s, std_s) = (_channel_statistics(features),
+                                        _channel_statistics(style_features))
+    want = float(np.mean((mean_x - mean_s) ** 2) + np.mean((std_x - std_s) ** 2))
+    got = as_scalar(mean_std_loss(features, style_features), "mean_std_loss")
+    if abs(got - want) > 1e-3 * want:
+        var_x, var_s = std_x**2 - MEAN_STD_EPSILON, std_s**2 - MEAN_STD_EPSILON
+        (_, bare_x), (_, bare_s) = (_channel_statistics(features, 0.0),
+                                    _channel_statistics(style_features, 0.0))
+        hints = [
+            (float(np.mean((mean_x - mean_s) ** 2) + np.mean((bare_x - bare_s) ** 2)),
+             "add 1e-5 to the variance before the square root: without it a channel that is "
+             "zero everywhere gives a NaN gradient"),
+            (float(np.mean((mean_x - mean_s) ** 2)),
+             "you compared only the means: add the same term for the standard deviations"),
+            (float(np.mean((std_x - std_s) ** 2)),
+             "you compared only the standard deviations: add the same term for the means"),
+            (float(np.mean((mean_x - mean_s) ** 2) + np.mean((var_x - var_s) ** 2)),
+             "compare standard deviations, not variances: take the square root of the "
+             "variance (plus 1e-5)"),
+            (float(np.sum((mean_x - mean_s) ** 2) + np.sum((std_x - std_s) ** 2)),
+             "take the mean over the channels, not the sum"),
+        ]
+        for value, hint in hints:
+            if abs(got - value) <= 1e-3 * abs(value):
+                expect(False, hint)
+        expect(False, f"expected {want:.4f} for this test input, got {got:.4f}. The "
+                      "statistics are per channel, over the positions (axes 1 and 2)")
+    same = as_scalar(mean_std_loss(style_features, style_features), "mean_std_loss")
+    expect(abs(same) < 1e-6, "features compared with themselves should give a loss of 0")
+    _expect_tensor_gradient(mean_std_loss, "mean_std_loss(features, style_features)",
+                            features, style_features)
+    source = tf.constant(features)
+    with tf.GradientTape() as tape:
+        tape.watch(source)
+        value = mean_std_loss(source, tf.constant(style_features))
+    gradient = np.asarray(tape.gradient(value, source))
+    expect(bool(np.all(np.isfinite(gradient))),
+           "the gradient is NaN or infinite where a channel is zero everywhere: the square "
+           "root of a variance of 0 has no finite slope. Add 1e-5 to the variance before "
+           "tf.sqrt")
 
 
 #: The candidates of the "same Gram matrix" exercise, and whether each keeps the Gram
