@@ -33,8 +33,6 @@ import nstlab.classroom.checks
 from nstlab.classroom.exercises import find_exercises
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
-#: Notebooks another change is reordering: the test is expected to fail on them until then.
-BEING_REORDERED = {"05", "06", "09"}
 
 
 def python_source(cell_source: str) -> str:
@@ -145,13 +143,7 @@ def answers_shown_above(notebook) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _marks(path: Path):
-    if path.stem[:2] in BEING_REORDERED:
-        return [pytest.mark.xfail(strict=True, reason="issue 26: notebooks 04-09 being reordered")]
-    return []
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=_marks(p), id=p.stem) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in NOTEBOOKS])
 def test_no_answer_above_its_exercise(path):
     problems = answers_shown_above(nbformat.read(path, as_version=4))
     assert not problems, f"{path.name}: " + "; ".join(problems)
