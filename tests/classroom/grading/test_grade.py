@@ -23,6 +23,7 @@ from tinycourse import (
     NOTEBOOK,
     REPO,
     course_notebook,
+    needs_sandbox,
     solution_cell,
     tree_digest,
     write,
@@ -32,9 +33,9 @@ from nstlab.base import messages
 from nstlab.classroom.grading import command, report
 from nstlab.classroom.grading import grade as grading
 from nstlab.classroom.grading.report import Row
-from nstlab.classroom.grading.sandbox import Limits, unavailable
+from nstlab.classroom.grading.sandbox import Limits
 
-pytestmark = pytest.mark.skipif(bool(unavailable()), reason="no bubblewrap sandbox here")
+pytestmark = needs_sandbox()
 
 
 v4 = nbformat.v4

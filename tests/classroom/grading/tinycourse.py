@@ -5,11 +5,23 @@ of it runs in well under a second in its sandbox.
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from nstlab.classroom.exercises import mark_for_nbgrader, strip_solutions
+from nstlab.classroom.grading.sandbox import unavailable
+
+
+def needs_sandbox():
+    """The mark of a test module that grades in real sandboxes: skipped where bubblewrap
+    cannot build one, but never in CI (``CI`` set), which must run the red-team corpus."""
+    reason = unavailable()
+    if reason and os.environ.get("CI"):
+        raise RuntimeError(f"CI must run the grading tests, but: {reason}")
+    return pytest.mark.skipif(bool(reason), reason=f"no bubblewrap sandbox here: {reason}")
 
 v4 = nbformat.v4
 REPO = Path(__file__).resolve().parents[3]
