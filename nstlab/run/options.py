@@ -63,7 +63,7 @@ from nstlab.engine.defaults import (
 )
 from nstlab.engine.precision import PRECISION_CHOICES
 
-# ----------------------------------------------------------------------------- defaults
+# ------------------------------------- choices (the defaults: nstlab.engine.defaults)
 INITS = ("tinted", "content", "noise", "style")
 POOLINGS = ("max", "avg")
 DEVICES = ("auto", "cpu", "gpu")
