@@ -6,5 +6,5 @@ from nstlab.base.lazy import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     __name__, globals(),
-    submodules=("book", "checks", "exercises", "grading"),
+    submodules=("book", "checks", "exercises", "grading", "pieces"),
 )

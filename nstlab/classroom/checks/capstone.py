@@ -1,10 +1,12 @@
 """Checks for the capstone of notebook 07: style transfer built from your own pieces.
 
-The capstone collects the functions of earlier exercises (``preprocess``, ``gram_matrix``,
-``content_loss``, ``style_loss``, ``total_variation``, ``total_loss``, ``train_step``), adds
-a feature model built by hand with ``keras.Model``, and joins them in a loop,
-``my_stylize``. :func:`check_feature_model` checks the new piece; :func:`check_my_style_transfer`
-runs the whole loop on a real photo and painting and compares it with the package.
+The capstone loads the functions of earlier exercises from ``my_nst.py``
+(:mod:`nstlab.classroom.pieces`: ``preprocess`` and ``feature_model`` from 01,
+``content_loss`` from 02, ``gram_matrix`` and ``style_loss`` from 03, ``total_variation`` and
+``total_loss`` from 04, ``train_step`` from 05a) and joins them in a compiled loop,
+``my_stylize``. :func:`check_feature_model` checks 01's feature model;
+:func:`check_my_style_transfer` runs the whole loop on a real photo and painting and
+compares it with the package.
 
 In the capstone every piece must be yours: while ``my_stylize`` runs, calling nstlab's own
 version of any piece (or Keras's Adam) is refused, as in the exercise of each piece.
@@ -12,8 +14,10 @@ version of any piece (or Keras's Adam) is refused, as in the exercise of each pi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import sys
 
 import numpy as np
 
@@ -25,6 +29,7 @@ from nstlab.classroom.checks._base import (
     expect,
     input_rng,
 )
+from nstlab.classroom.pieces import PIECES as _KEPT_PIECES
 
 __all__ = ["check_feature_model", "check_my_style_transfer"]
 
@@ -34,9 +39,8 @@ CAPSTONE_SIZE = 64
 CAPSTONE_STEPS = 6
 #: How far the package's loss of your image may be from that of its own image: 5%.
 CAPSTONE_TOLERANCE = 0.05
-#: The pieces of the capstone, in the order the notebook collects them.
-PIECES = ("preprocess", "feature_model", "gram_matrix", "content_loss", "style_loss",
-          "total_variation", "total_loss", "train_step")
+#: The pieces of the capstone, in the course's order (:data:`nstlab.classroom.pieces.PIECES`).
+PIECES = tuple(_KEPT_PIECES)
 
 _WHY = "which does one of the pieces for you: in the capstone, use your own"
 #: nstlab's (and Keras's) versions of the pieces, which ``my_stylize`` may not call.
@@ -112,6 +116,7 @@ def _probes():
         "gram_matrix": lambda piece: piece(features[0]),
         "content_loss": lambda piece: piece(features, features),
         "style_loss": lambda piece: piece(features, np.eye(3, dtype=np.float32)),
+        "mean_std_loss": lambda piece: piece(features, features),
         "total_variation": lambda piece: piece(np.zeros((4, 4, 3), np.float32)),
         "total_loss": lambda piece: piece(parts, capstone_weights()),
         "train_step": train_step,
@@ -230,6 +235,33 @@ def check_feature_model(feature_model):
 # --------------------------------------------------------------------------- the whole loop
 
 
+@contextlib.contextmanager
+def _counting_tf_functions():
+    """Count the ``tf.function`` calls that the learner's code makes while the block runs
+    (``@tf.function`` included).
+
+    The guard runs every ``tf.function`` eagerly during a check, so a compiled loop is told
+    from an eager one by the ``tf.function`` it makes, not by the graphs it traces. Calls from
+    Keras, TensorFlow and nstlab do not count (Keras makes one for every convolution).
+    """
+    import tensorflow as tf
+
+    original = tf.function
+    made = []
+
+    def counting(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__") or ""
+        if caller.partition(".")[0] not in ("keras", "tensorflow", "nstlab"):
+            made.append(caller)
+        return original(*args, **kwargs)
+
+    tf.function = counting
+    try:
+        yield made
+    finally:
+        tf.function = original
+
+
 @functools.cache
 def package_run() -> tuple:
     """The package's side of the comparison, computed once per session.
@@ -266,7 +298,8 @@ def check_my_style_transfer(my_stylize, pieces=()):
     * the loss falls;
     * the package's loss of your final image is within 5% (:data:`CAPSTONE_TOLERANCE`) of
       the package's loss of its own Adam run (:func:`nstlab.optimize_pixels`, the same
-      steps from the same start).
+      steps from the same start);
+    * ``my_stylize`` compiles with ``tf.function`` (the objective, notebook 07 says why).
 
     ``pieces`` are your functions that ``my_stylize`` uses; while any still raises
     ``NotImplementedError`` the check says "not done yet" and names them, and it names any
@@ -281,7 +314,8 @@ def check_my_style_transfer(my_stylize, pieces=()):
     weights = capstone_weights()
     steps = CAPSTONE_STEPS
     try:
-        result = my_stylize(content, style, steps, weights=dict(weights), **layers)
+        with _counting_tf_functions() as compiled:
+            result = my_stylize(content, style, steps, weights=dict(weights), **layers)
     except NotImplementedError as error:
         left = unfinished(pieces)
         if _raised_by(error) not in left:  # my_stylize itself, or a piece not passed in
@@ -291,6 +325,8 @@ def check_my_style_transfer(my_stylize, pieces=()):
         _no_gradient_through(pieces)  # the likeliest cause, with a clearer message
         raise
     _no_gradient_through(pieces)  # a loop may run, and even improve, without some gradients
+    expect(compiled, "my_stylize made no tf.function while it ran: compile the objective "
+                     "with @tf.function inside my_stylize, so that each step runs one graph")
     expect(isinstance(result, tuple | list) and len(result) == 2,
            "my_stylize should return two things: (image, losses)")
     image, losses = result
