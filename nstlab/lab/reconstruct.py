@@ -214,6 +214,28 @@ def layer_set_name(layers: Sequence[str]) -> str:
 
 
 
+def named_layer_sets(layer_sets=None) -> dict[str, list[str]]:
+    """Sets of style layers by name: ``{"block1_conv1 + block2_conv1": [...], ...}``.
+
+    ``layer_sets`` is a dict of names to layers (a name or a list), or a list of sets (each
+    a layer name or a list, named by :func:`layer_set_name`); ``None`` gives
+    :func:`default_style_layer_sets`. Raises ``ValueError`` when a set is empty.
+    """
+    if layer_sets is None:
+        layer_sets = default_style_layer_sets()
+    if isinstance(layer_sets, Mapping):
+        named = {str(key): [value] if isinstance(value, str) else list(value)
+                 for key, value in layer_sets.items()}
+    else:
+        named = {}
+        for layers in layer_sets:
+            layers = [layers] if isinstance(layers, str) else list(layers)
+            named[layer_set_name(layers)] = layers
+    if not named or not all(named.values()):
+        raise ValueError("give at least one non-empty set of style layers")
+    return named
+
+
 def style_reconstructions(
     style,
     layer_sets=None,
@@ -261,17 +283,7 @@ def style_reconstructions(
         ``images.losses[name]`` is ``(loss at the noise start, final loss)``. ``figure``
         shows the style image first, then one texture per set.
     """
-    if layer_sets is None:
-        layer_sets = default_style_layer_sets()
-    if isinstance(layer_sets, Mapping):
-        named = {str(key): list(value) for key, value in layer_sets.items()}
-    else:
-        named = {}
-        for layers in layer_sets:
-            layers = [layers] if isinstance(layers, str) else list(layers)
-            named[layer_set_name(layers)] = layers
-    if not named or not all(named.values()):
-        raise ValueError("give at least one non-empty set of style layers")
+    named = named_layer_sets(layer_sets)
     original = _prepare(style, size)
     result = Reconstructions(original)
     start = noise_image(original.shape, seed, noise_spread)

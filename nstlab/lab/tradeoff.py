@@ -20,13 +20,14 @@ default is ``1e4 / 100 = 100``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from nstlab.engine import losses
 from nstlab.engine.history import layer_parts
 from nstlab.imaging.images import load_image, resize_image
+from nstlab.lab.reconstruct import named_layer_sets
 
 __all__ = ["DEFAULT_RATIOS", "RatioDepthGrid", "ratio_depth_grid"]
 
@@ -70,24 +71,6 @@ class RatioDepthGrid(dict):
     def row(self, name: str) -> dict:
         """The images of one layer set, ``{ratio: image}``, left to right."""
         return {ratio: self[name, ratio] for ratio in self.ratios}
-
-
-def _named_sets(layer_sets) -> dict[str, list[str]]:
-    from nstlab.lab.reconstruct import default_style_layer_sets, layer_set_name
-
-    if layer_sets is None:
-        layer_sets = default_style_layer_sets()
-    if isinstance(layer_sets, Mapping):
-        named = {str(key): [value] if isinstance(value, str) else list(value)
-                 for key, value in layer_sets.items()}
-    else:
-        named = {}
-        for layers in layer_sets:
-            layers = [layers] if isinstance(layers, str) else list(layers)
-            named[layer_set_name(layers)] = layers
-    if not named or not all(named.values()):
-        raise ValueError("give at least one non-empty set of style layers")
-    return named
 
 
 def _checked_ratios(ratios) -> list[float]:
@@ -181,7 +164,7 @@ def ratio_depth_grid(
     if init not in ("content", "noise"):
         raise ValueError(f"init must be 'content' or 'noise', got {init!r}")
     ratios = _checked_ratios(ratios)
-    rows = _named_sets(layer_sets)
+    rows = named_layer_sets(layer_sets)
     content_layers = list(content_layers or losses.DEFAULT_CONTENT_LAYERS)
     all_style_layers = list(dict.fromkeys(name for layers in rows.values() for name in layers))
 

@@ -51,46 +51,29 @@ def more_style_weights(weights):
     return {**weights, "style_weight": 100 * weights["style_weight"]}
 
 
-def train_step(image, objective, state, learning_rate=0.02, beta_1=0.99, beta_2=0.999,
-               epsilon=0.1):
-    with tf.GradientTape() as tape:
-        total, _ = objective(image)
-    gradient = tape.gradient(total, image)
-    state["t"] += 1
-    state["m"] = beta_1 * state["m"] + (1 - beta_1) * gradient
-    state["v"] = beta_2 * state["v"] + (1 - beta_2) * tf.square(gradient)
-    t = state["t"]
-    rate = learning_rate * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    image.assign_sub(rate * state["m"] / (tf.sqrt(state["v"]) + epsilon))
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
-    return total
+def adam_step(bias_correction: bool = True, clip: bool = True):
+    """Adam by hand as notebook 05a asks for it, or with one of its parts left out."""
+    def train_step(image, objective, state, learning_rate=0.02, beta_1=0.99, beta_2=0.999,
+                   epsilon=0.1):
+        with tf.GradientTape() as tape:
+            total, _ = objective(image)
+        gradient = tape.gradient(total, image)
+        state["t"] += 1
+        state["m"] = beta_1 * state["m"] + (1 - beta_1) * gradient
+        state["v"] = beta_2 * state["v"] + (1 - beta_2) * tf.square(gradient)
+        t = state["t"]
+        correction = math.sqrt(1 - beta_2**t) / (1 - beta_1**t) if bias_correction else 1.0
+        image.assign_sub(learning_rate * correction * state["m"] / (tf.sqrt(state["v"]) + epsilon))
+        if clip:
+            image.assign(tf.clip_by_value(image, 0.0, 1.0))
+        return total
+
+    return train_step
 
 
-def train_step_without_bias_correction(image, objective, state, learning_rate=0.02,
-                                       beta_1=0.99, beta_2=0.999, epsilon=0.1):
-    with tf.GradientTape() as tape:
-        total, _ = objective(image)
-    gradient = tape.gradient(total, image)
-    state["t"] += 1
-    state["m"] = beta_1 * state["m"] + (1 - beta_1) * gradient
-    state["v"] = beta_2 * state["v"] + (1 - beta_2) * tf.square(gradient)
-    image.assign_sub(learning_rate * state["m"] / (tf.sqrt(state["v"]) + epsilon))
-    image.assign(tf.clip_by_value(image, 0.0, 1.0))
-    return total
-
-
-def train_step_without_clip(image, objective, state, learning_rate=0.02, beta_1=0.99,
-                            beta_2=0.999, epsilon=0.1):
-    with tf.GradientTape() as tape:
-        total, _ = objective(image)
-    gradient = tape.gradient(total, image)
-    state["t"] += 1
-    state["m"] = beta_1 * state["m"] + (1 - beta_1) * gradient
-    state["v"] = beta_2 * state["v"] + (1 - beta_2) * tf.square(gradient)
-    t = state["t"]
-    rate = learning_rate * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    image.assign_sub(rate * state["m"] / (tf.sqrt(state["v"]) + epsilon))
-    return total
+train_step = adam_step()
+train_step_without_bias_correction = adam_step(bias_correction=False)
+train_step_without_clip = adam_step(clip=False)
 
 
 def gradient_descent_step(image, objective, learning_rate):
