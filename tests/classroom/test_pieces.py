@@ -21,6 +21,14 @@ def notebook_namespace() -> dict:
     return {"__name__": "__main__", "tf": tf, "np": np}
 
 
+def keep_cells(define, path, *sources) -> None:
+    """Run each cell, then keep the piece it defines, as its check cell would."""
+    namespace = notebook_namespace()
+    for source in sources:
+        define(source, namespace)
+        pieces.keep(namespace[source.split("def ")[1].split("(")[0]], path)
+
+
 # --------------------------------------------------------------------------- the course
 
 
@@ -65,13 +73,9 @@ def test_keep_writes_the_piece_with_its_imports_helpers_and_constants(tmp_path, 
 
 def test_keeping_again_replaces_the_section_and_keeps_the_course_order(tmp_path, define):
     path = tmp_path / "my_nst.py"
-    namespace = notebook_namespace()
-    define("def total_loss(parts, weights):\n    return 1.0\n", namespace)
-    pieces.keep(namespace["total_loss"], path)
-    define("def preprocess(image):\n    return image\n", namespace)
-    pieces.keep(namespace["preprocess"], path)
-    define("def total_loss(parts, weights):\n    return 2.0\n", namespace)
-    pieces.keep(namespace["total_loss"], path)
+    keep_cells(define, path, "def total_loss(parts, weights):\n    return 1.0\n",
+               "def preprocess(image):\n    return image\n",
+               "def total_loss(parts, weights):\n    return 2.0\n")
     text = path.read_text()
     assert text.count("def total_loss(") == 1 and "return 2.0" in text
     assert text.index("def preprocess(") < text.index("def total_loss(")
@@ -122,11 +126,8 @@ def test_without_the_file_every_piece_says_where_to_write_it(tmp_path, capsys):
 
 def test_a_broken_section_leaves_the_others_usable(tmp_path, define):
     path = tmp_path / "my_nst.py"
-    namespace = notebook_namespace()
-    define("def preprocess(image):\n    return image\n", namespace)
-    pieces.keep(namespace["preprocess"], path)
-    define("def content_loss(features, target):\n    return 0.0\n", namespace)
-    pieces.keep(namespace["content_loss"], path)
+    keep_cells(define, path, "def preprocess(image):\n    return image\n",
+               "def content_loss(features, target):\n    return 0.0\n")
     path.write_text(path.read_text().replace("return image", "return image +"))
     mine = pieces.load(path, verbose=False)
     assert mine.status["preprocess"].startswith("does not load: SyntaxError")
