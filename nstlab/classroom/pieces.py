@@ -70,7 +70,7 @@ def notebook_of(name: str) -> str:
 # --------------------------------------------------------------------------- keep
 
 
-def keep(function: Callable, path: str | os.PathLike = FILE_NAME) -> Path:
+def keep(function: Callable, path: str | os.PathLike = FILE_NAME) -> Path | None:
     """Write ``function``, one of the capstone's pieces, into ``my_nst.py``.
 
     The section holds the function's source and what it takes from the notebook: an
@@ -80,15 +80,20 @@ def keep(function: Callable, path: str | os.PathLike = FILE_NAME) -> Path:
     one more for anything of the notebook's that cannot go into a file (a tensor, a model):
     compute those inside the function.
 
-    Returns the file's path. Raises :class:`PieceError` for a function that is not a piece
-    (:data:`PIECES`) or whose source cannot be read.
+    Returns the file's path, or ``None`` when the function's source cannot be read (it was
+    not defined in a cell): that is said in one line, and the notebook goes on. Raises
+    :class:`PieceError` for a function that is not a piece (:data:`PIECES`).
     """
     function = getattr(function, "python_function", function)  # under @tf.function
     name = getattr(function, "__name__", None)
     if not inspect.isfunction(function) or name not in _ALL:
         raise PieceError(f"keep() keeps the capstone's pieces ({', '.join(PIECES)}), a "
                          f"function of that name; got {name or type(function).__name__!r}")
-    lines, left_out = _section_lines(function)
+    try:
+        lines, left_out = _section_lines(function)
+    except PieceError as error:
+        print(f"not kept: {error}")
+        return None
     path = Path(path)
     with _locked(path.parent):
         sections = _read_sections(path)
@@ -262,14 +267,22 @@ def _stand_in(name: str, status: str) -> Callable:
     return stand_in
 
 
+def _is_stub(section: str, name: str) -> bool:
+    """True when the piece's function still raises ``NotImplementedError`` (the stub)."""
+    for node in ast.walk(ast.parse(section)):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return any(isinstance(raised, ast.Raise) and raised.exc is not None
+                       and "NotImplementedError" in ast.unparse(raised.exc)
+                       for raised in ast.walk(node))
+    return False
+
+
 def load(path: str | os.PathLike = FILE_NAME, *, verbose: bool = True) -> Kept:
     """Load the pieces kept in ``my_nst.py`` (see :func:`keep`) and say which are ready.
 
     Each section runs on its own, in one namespace, so a piece that fails leaves the others
     usable. Prints a table of the pieces, their notebooks and their status when ``verbose``.
     """
-    from nstlab.classroom.checks.capstone import unfinished
-
     path = Path(path)
     sections = _read_sections(path)
     module = types.ModuleType("my_nst", f"Your pieces, loaded from {path}.")
@@ -284,14 +297,10 @@ def load(path: str | os.PathLike = FILE_NAME, *, verbose: bool = True) -> Kept:
         except Exception as error:  # the learner's own code: say what, keep going
             status[name] = f"does not load: {type(error).__name__}: {error}".splitlines()[0]
         else:
-            status[name] = "kept"
+            status[name] = "not done yet" if _is_stub(sections[name], name) else "kept"
     for name, state in status.items():
-        if state != "kept":
+        if state not in ("kept", "not done yet"):
             setattr(module, name, _stand_in(name, state))
-    waiting = unfinished([getattr(module, name) for name, s in status.items() if s == "kept"])
-    for name in waiting:
-        if status.get(name) == "kept":
-            status[name] = "not done yet"
     kept = Kept(module, status)
     if verbose:
         print(f"your pieces, from {path}:")

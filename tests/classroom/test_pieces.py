@@ -147,3 +147,12 @@ def test_the_reference_answers_load_complete_and_a_stub_is_not_done_yet(tmp_path
     assert not mine.complete
     with pytest.raises(AttributeError, match="my_nst.py keeps"):
         mine.my_stylize  # noqa: B018
+
+
+def test_a_function_whose_source_is_gone_is_not_kept_and_the_notebook_goes_on(tmp_path, capsys):
+    namespace = notebook_namespace()
+    exec("def preprocess(image):\n    return image\n", namespace)  # no source kept anywhere
+    assert pieces.keep(namespace["preprocess"], tmp_path / "my_nst.py") is None
+    assert capsys.readouterr().out == ("not kept: cannot read the source of preprocess: "
+                                       "define it in a notebook cell with def\n")
+    assert not (tmp_path / "my_nst.py").exists()

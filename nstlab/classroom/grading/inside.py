@@ -15,6 +15,9 @@ trusted by nobody: the grader reads only the plain-data frames it writes
    argument expressions the grader sends (``gram_matrix``), and calls the student's
    functions on the inputs the grader sends, until the grader says continue; with each
    result go the gradients the student's code kept (:mod:`~nstlab.classroom.grading.gradients`).
+   Then it runs the cell as any other. Its checks do nothing here (they return ``None``),
+   but the rest of the cell runs, and a name it assigns (``done = check_...(...)``) exists
+   for the cells after it, as in Jupyter.
 
 The student's code can do anything here, including writing to the channel; it can only
 make its own answers wrong.
@@ -23,6 +26,7 @@ make its own answers wrong.
 from __future__ import annotations
 
 import argparse
+import linecache
 import os
 import shutil
 import sys
@@ -61,13 +65,14 @@ class Driver:
         checks = {int(index): names for index, names in plan["checks"].items()}
         for index, source in plan["cells"]:
             self.send({"cell": index})
-            if index in checks:
-                for name in checks[index]:
-                    self.send({"check": name, "cell": index})
-                    self.serve(plan["tasks"][name])
-                continue
+            for name in checks.get(index, ()):
+                self.send({"check": name, "cell": index})
+                self.serve(plan["tasks"][name])
+            filename = f"<cell {index + 1}>"
+            # as IPython does: the source stays readable (inspect.getsource, tracebacks)
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
-                exec(compile(source, f"<cell {index + 1}>", "exec"), self.namespace)  # noqa: S102
+                exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102
             except BaseException as error:  # SystemExit and KeyboardInterrupt too: a stop
                 self.send({"error": protocol.raised(error), "cell": index})
                 if not plan["keep_going"]:

@@ -374,3 +374,25 @@ def test_a_real_course_notebook(tmp_path, private_tmp):
 
     assert rows == [Row("alice", source.name, name, "correct", "correct!")
                     for name in ("content_loss", "content_layer_choice")]
+
+
+def test_the_capstone_is_graded_with_the_pieces_the_student_handed_in(tmp_path, private_tmp):
+    """07 runs in the sandbox with the student's own my_nst.py, and the cells after a check
+    cell see the names it assigns (``done = check_...(...)``): the exercises after the loop
+    are reached. The loop itself takes live TensorFlow objects, so it is left to the teacher."""
+    from nstlab.classroom import pieces
+
+    source = REPO / "notebooks" / "07_capstone.ipynb"
+    folder = tmp_path / "submissions" / "alice"
+    write(folder / source.name, nbformat.read(source, as_version=4))
+    kept = REPO / "tests" / "classroom" / "conftest.py"  # keep_reference_pieces
+    namespace = {"__name__": "classroom_conftest", "__file__": str(kept)}
+    exec(compile(kept.read_text(), str(kept), "exec"), namespace)
+    namespace["keep_reference_pieces"](folder)
+    assert pieces.load(folder / pieces.FILE_NAME, verbose=False).complete
+
+    rows = grading.grade(folder.parent, REPO / "notebooks")
+
+    assert [(row.exercise, row.status) for row in rows] == [
+        ("my_style_transfer", "ungraded"), ("stylize_options", "correct"),
+        ("blend_styles", "correct")]
