@@ -15,9 +15,9 @@ trusted by nobody: the grader reads only the plain-data frames it writes
    argument expressions the grader sends (``gram_matrix``), and calls the student's
    functions on the inputs the grader sends, until the grader says continue; with each
    result go the gradients the student's code kept (:mod:`~nstlab.classroom.grading.gradients`).
-   Then it runs the cell as any other. Its checks do nothing here (they return ``None``),
-   but the rest of the cell runs, and a name it assigns (``done = check_...(...)``) exists
-   for the cells after it, as in Jupyter.
+   Then it runs the cell. Its checks do nothing here (they return ``None``), but the rest
+   of the cell runs, and a name it assigns (``done = check_...(...)``) exists for the cells
+   after it, as in Jupyter. A check cell that raises stops nothing: its exercise is judged.
 
 The student's code can do anything here, including writing to the channel; it can only
 make its own answers wrong.
@@ -74,6 +74,8 @@ class Driver:
             try:
                 exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102
             except BaseException as error:  # SystemExit and KeyboardInterrupt too: a stop
+                if index in checks:
+                    continue  # its exercise is judged already: its own failure stops nothing
                 self.send({"error": protocol.raised(error), "cell": index})
                 if not plan["keep_going"]:
                     break
