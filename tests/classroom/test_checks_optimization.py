@@ -1,4 +1,5 @@
-"""The checks of notebooks 04-07 (05a, 05b, 06a, 06b): each accepts the reference solution and rejects wrong ones."""
+"""The checks of notebooks 04-07 (05a, 05b, 06a, 06b): each accepts the reference solution and
+rejects wrong ones."""
 
 import math
 
