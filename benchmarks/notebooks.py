@@ -7,7 +7,7 @@ importing TensorFlow. Outputs are thrown away; the notebooks on disk are not cha
 
     python benchmarks/notebooks.py                        # both modes, every notebook
     python benchmarks/notebooks.py --modes quick          # quick mode only
-    python benchmarks/notebooks.py notebooks/05_*.ipynb   # some notebooks
+    python benchmarks/notebooks.py notebooks/05*.ipynb    # some notebooks
     python benchmarks/notebooks.py --json                 # one JSON object
     python benchmarks/notebooks.py --slowest 3            # also each notebook's 3 slowest cells
 

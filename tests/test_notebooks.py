@@ -22,9 +22,15 @@ ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 
 
 def test_the_collection_is_there():
+    """Numbered 00, 01, ... without gaps; a number split into parts is 05a, 05b, ..."""
     names = [path.stem for path in NOTEBOOKS]
-    assert [name[:2] for name in names] == [f"{i:02d}" for i in range(len(names))]
-    assert len(names) >= 8
+    numbers = sorted({name[:2] for name in names})
+    assert numbers == [f"{i:02d}" for i in range(len(numbers))]
+    for number in numbers:
+        parts = [name[2] for name in names if name[:2] == number]
+        letters = [chr(ord("a") + i) for i in range(len(parts))]
+        assert parts == ["_"] or parts == letters, f"notebook {number}: parts {parts}"
+    assert len(numbers) >= 8
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

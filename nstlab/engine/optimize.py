@@ -2,7 +2,7 @@
 
 Two optimisers:
 
-* ``"adam"``: the loop of notebook 05 and the TensorFlow tutorial. One step computes the
+* ``"adam"``: the loop of notebook 05a and the TensorFlow tutorial. One step computes the
   loss under a ``tf.GradientTape``, takes the gradient with respect to the *pixels*,
   applies an Adam update and clips the pixels back to [0, 1]. The step is a ``tf.function``,
   so it runs as one compiled graph, on a GPU when TensorFlow sees one.

@@ -7,7 +7,7 @@ content target changes with every batch, ``Objective(batch_content=True)``). The
 of that loss moves the network's weights, not any pixels: after training, the network
 repaints a new photo in one pass.
 
-The step is the ``GradientTape`` step of notebook 05 with the network in front of the loss,
+The step is the ``GradientTape`` step of notebook 05a with the network in front of the loss,
 compiled with ``tf.function`` and run by a ``tf.distribute`` strategy
 (:mod:`nstlab.fast.strategy`).
 """

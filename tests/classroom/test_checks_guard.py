@@ -87,6 +87,12 @@ DELEGATES = [
     ("check_match_colors", lambda source, reference: color.match_color_statistics(
         source, reference, clip=False), "nstlab.imaging.color.match_color_statistics"),
     ("check_train_step", adam_from_keras, "keras.optimizers.Adam"),
+    # the exercises added when notebooks 05 and 06 were split
+    ("check_tinted_start", lambda photo, painting: color.shift_mean_color(photo, painting),
+     "nstlab.imaging.color.shift_mean_color"),
+    ("check_masked_gram", lambda features, mask: nstlab.engine.losses.masked_gram_matrix(
+        features[np.newaxis], mask[np.newaxis, ..., np.newaxis])[0],
+     "nstlab.engine.losses.masked_gram_matrix"),
     ("check_output_shape", output_shape_by_running_vgg, "nstlab.engine.backbones.build_vgg"),
     ("check_my_style_transfer", stylize_with_the_package, "nstlab.Objective"),
     ("check_weighted_parts", lambda features, content_targets, style_targets, weights: {
@@ -150,12 +156,14 @@ SOLUTIONS = {  # check -> (notebook, function)
     "check_gram_matrix": ("03_gram_matrices_and_style", "gram_matrix"),
     "check_style_loss": ("03_gram_matrices_and_style", "style_loss"),
     "check_total_variation": ("04_loss_functions", "total_variation"),
-    "check_train_step": ("05_gradienttape_optimization", "train_step"),
-    "check_luminance": ("06_fine_tuning_and_post_processing", "luminance"),
-    "check_keep_colors": ("06_fine_tuning_and_post_processing", "keep_colors"),
-    "check_match_colors": ("06_fine_tuning_and_post_processing", "match_colors"),
-    "check_upsample_and_continue": ("06_fine_tuning_and_post_processing",
+    "check_train_step": ("05a_the_gradient_step", "train_step"),
+    "check_tinted_start": ("05b_optimisers_and_cost", "tinted_start"),
+    "check_luminance": ("06a_colour", "luminance"),
+    "check_keep_colors": ("06a_colour", "keep_colors"),
+    "check_match_colors": ("06a_colour", "match_colors"),
+    "check_upsample_and_continue": ("06b_smoothness_size_and_control",
                                     "upsample_and_continue"),
+    "check_masked_gram": ("06b_smoothness_size_and_control", "masked_gram"),
     "check_my_style_transfer": ("07_capstone", "my_stylize"),
     "check_weighted_parts": ("08_per_layer_losses", "weighted_parts"),
     "check_instance_norm": ("09_fast_style_transfer", "instance_norm"),

@@ -1,4 +1,5 @@
-"""The checks of notebooks 04-07: each accepts the reference solution and rejects wrong ones."""
+"""The checks of notebooks 04-07 (05a, 05b, 06a, 06b): each accepts the reference solution and
+rejects wrong ones."""
 
 import math
 
@@ -151,6 +152,27 @@ def make_early_stopping_against_previous(patience=3, min_delta=0.01):
     return callback
 
 
+def tinted_start(photo, painting):
+    offset = painting.reshape(-1, 3).mean(axis=0) - photo.reshape(-1, 3).mean(axis=0)
+    return np.clip(photo + offset, 0.0, 1.0)
+
+
+def tinted_with_the_mean_colour(photo, painting):
+    return np.broadcast_to(painting.reshape(-1, 3).mean(axis=0), photo.shape)
+
+
+def masked_gram(features, mask):
+    features = tf.convert_to_tensor(features, tf.float32)
+    mask = tf.convert_to_tensor(mask, tf.float32)
+    weighted = tf.reshape(features * mask[..., tf.newaxis], (-1, features.shape[-1]))
+    return tf.matmul(weighted, weighted, transpose_a=True) / tf.reduce_sum(mask)
+
+
+def masked_gram_over_every_position(features, mask):
+    height, width = mask.shape
+    return masked_gram(features, mask) * tf.reduce_sum(mask) / (height * width)
+
+
 def luminance(image):
     return 0.299 * image[..., 0] + 0.587 * image[..., 1] + 0.114 * image[..., 2]
 
@@ -223,11 +245,13 @@ CASES = [
     ("check_gradient_descent_step", gradient_descent_step, gradient_ascent_step, "uphill"),
     ("check_early_stopping", make_early_stopping, make_early_stopping_against_previous,
      "best so far"),
+    ("check_tinted_start", tinted_start, tinted_with_the_mean_colour, "same colour"),
     ("check_luminance", luminance, lambda image: image.mean(axis=-1), "plain mean"),
     ("check_keep_colors", keep_colors, keep_colors_swapped, "other way round"),
     ("check_match_colors", match_colors, match_mean_only, "still the source's"),
     ("check_upsample_and_continue", upsample_and_continue, upsample_and_restart,
      "upsampled"),
+    ("check_masked_gram", masked_gram, masked_gram_over_every_position, "not by all H"),
     ("check_stylize_options", stylize_options,
      lambda goal: {"size": 512, "steps": 200}, "preview should be small"),
     ("check_blend_styles", blend_styles, blend_styles_reversed, "more like style_b"),
@@ -257,6 +281,33 @@ def test_train_step_check_names_other_mistakes(monkeypatch, wrong, reason):
     monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")
     with pytest.raises(CheckFailed, match=reason):
         checks.check_train_step(wrong)
+
+
+def _offset(photo, painting):
+    return painting.reshape(-1, 3).mean(axis=0) - photo.reshape(-1, 3).mean(axis=0)
+
+
+def _masked_once(features, mask):
+    flat = np.reshape(features, (-1, features.shape[-1]))
+    return tf.constant(flat.T @ (flat * np.reshape(mask, (-1, 1))) / np.sum(mask))
+
+
+@pytest.mark.parametrize(("name", "wrong", "reason"), [
+    ("check_tinted_start", lambda p, q: np.clip(p - _offset(p, q), 0, 1), "moved away"),
+    ("check_tinted_start", lambda p, q: p + _offset(p, q), "clip to"),
+    ("check_tinted_start", lambda p, q: np.clip(p + _offset(p, q).mean(), 0, 1),
+     "each channel"),
+    ("check_tinted_start", lambda p, q: np.clip(p * q.mean(axis=(0, 1)) / p.mean(axis=(0, 1)),
+                                                0, 1), "same offset"),
+    ("check_masked_gram", lambda f, m: masked_gram(f, m) * np.sum(m), "sum\\(m\\)"),
+    ("check_masked_gram", _masked_once, "both factors"),
+    ("check_masked_gram", lambda f, m: masked_gram(f, m).numpy(), "not a TensorFlow tensor"),
+    ("check_masked_gram", lambda f, m: masked_gram(f, m)[tf.newaxis], "without a batch axis"),
+])
+def test_the_split_notebooks_checks_name_other_mistakes(monkeypatch, name, wrong, reason):
+    monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")
+    with pytest.raises(CheckFailed, match=reason):
+        getattr(checks, name)(wrong)
 
 
 def test_reference_adam_by_hand_matches_the_package():

@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 05: a GradientTape step, Adam by hand, early stopping.
+"""Checks for the exercises of notebooks 05a and 05b: a GradientTape step, Adam by hand (05a);
+the tinted start, early stopping (05b).
 
 Each check runs the learner's function on small inputs (32 px images, a VGG16 cut after
 block 3) and compares it with a reference written here.
@@ -11,13 +12,14 @@ import math
 
 import numpy as np
 
-from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect
-from nstlab.classroom.checks.answers import as_scalar
-from nstlab.classroom.checks.tiny import TINY, tiny_objective
+from nstlab.classroom.checks._base import CheckFailed, Solver, exercise_check, expect, input_rng
+from nstlab.classroom.checks.answers import as_array, as_scalar
+from nstlab.classroom.checks.tiny import TINY, tiny_images, tiny_objective
 
 __all__ = [
     "check_early_stopping",
     "check_gradient_descent_step",
+    "check_tinted_start",
     "check_train_step",
 ]
 
@@ -196,3 +198,43 @@ def check_early_stopping(make_early_stopping):
     fresh = make_early_stopping(patience=2, min_delta=0.0)
     stop = _first_stop(fresh, [5, 5, 5])
     expect(stop == 3, f"with patience=2 and losses [5, 5, 5] expected a stop at step 3, got {stop}")
+
+
+@exercise_check("the tinted start", solvers=[Solver("nstlab.imaging.color.shift_mean_color")])
+def check_tinted_start(tinted_start):
+    """``tinted_start(photo, painting)``: the photo plus one RGB offset, the painting's mean
+    colour minus the photo's, clipped to [0, 1]; the two images may differ in size."""
+    photo, _, _ = tiny_images()
+    # A dark photo and a bright, smaller painting: the offset is large, and some pixels clip.
+    dark = (0.6 * photo).astype(np.float32)
+    painting = input_rng(21).uniform(0.45, 1.0, (TINY // 2, TINY - 5, 3)).astype(np.float32)
+    kept = dark.copy()
+    got = as_array(tinted_start(dark, painting.copy()), "tinted_start", np.float32)
+    expect(np.array_equal(dark, kept), "you changed `photo` in place; compute a new array")
+    expect(got.shape == dark.shape, f"shape {got.shape}, expected the photo's {dark.shape}")
+    offset = painting.reshape(-1, 3).mean(axis=0) - dark.reshape(-1, 3).mean(axis=0)
+    want = np.clip(dark + offset, 0.0, 1.0)
+    if np.allclose(got, want, atol=1e-4):
+        return
+    expect(float(got.std(axis=(0, 1)).max()) > 1e-3,
+           "every pixel has the same colour: add the offset to the photo's pixels, so that "
+           "shading and edges stay, instead of painting it the mean colour")
+    expect(got.min() >= -1e-6 and got.max() <= 1 + 1e-6,
+           f"values range over [{got.min():.3f}, {got.max():.3f}]: clip to [0, 1]")
+    expect(not np.allclose(got, np.clip(dark - offset, 0.0, 1.0), atol=1e-4),
+           "the colour moved away from the painting's: the offset is the painting's mean "
+           "minus the photo's")
+    expect(not np.allclose(got, np.clip(dark + offset.mean(), 0.0, 1.0), atol=1e-4),
+           "one offset for all three channels: take the mean of each channel (R, G, B) "
+           "separately, .reshape(-1, 3).mean(axis=0)")
+    moved = got - dark
+    unclipped = (got > 1e-3) & (got < 1 - 1e-3)
+    spreads = [np.ptp(moved[..., c][unclipped[..., c]]) if unclipped[..., c].any() else 0.0
+               for c in range(3)]
+    expect(max(spreads) < 1e-3,
+           "the pixels did not all move by the same offset: add one RGB offset to every "
+           "pixel (scaling them changes the contrast too)")
+    expect(False, "the result's mean colour is "
+                  f"{np.round(got.reshape(-1, 3).mean(axis=0), 3)}, expected about "
+                  f"{np.round(want.reshape(-1, 3).mean(axis=0), 3)}: add the painting's mean "
+                  "colour minus the photo's to every pixel, then clip")

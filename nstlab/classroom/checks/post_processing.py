@@ -1,17 +1,18 @@
-"""Checks for the exercises of notebook 06: luminance, keeping colours, colour matching by
-hand, coarse to fine."""
+"""Checks for the exercises of notebooks 06a and 06b: luminance, keeping colours, colour
+matching by hand (06a); coarse to fine, the guided Gram matrix (06b)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from nstlab.classroom.checks._base import Solver, exercise_check, expect, input_rng
-from nstlab.classroom.checks.answers import as_array
+from nstlab.classroom.checks.answers import as_array, expect_gradient
 from nstlab.classroom.checks.tiny import TINY, tiny_images
 
 __all__ = [
     "check_keep_colors",
     "check_luminance",
+    "check_masked_gram",
     "check_match_colors",
     "check_upsample_and_continue",
 ]
@@ -182,3 +183,48 @@ def check_upsample_and_continue(upsample_and_continue):
     expect(from_start < from_content,
            "after 2 steps the result is closer to the content photo than to the upsampled "
            "small image: start from the upsampled image (stylize(..., init=upsampled)).")
+
+
+@exercise_check("guided Gram matrix", solvers=[Solver("nstlab.engine.losses.masked_gram_matrix")])
+def check_masked_gram(masked_gram):
+    """``masked_gram(features, mask)``: features (H, W, C), mask (H, W) in [0, 1]; the (C, C)
+    matrix ``(F*m)^T (F*m) / sum(m)`` with F reshaped to (H*W, C) and m to (H*W, 1), a tensor
+    the gradient flows through back to ``features``."""
+    import tensorflow as tf
+
+    from nstlab.engine.losses import masked_gram_matrix
+
+    height, width, channels = 5, 6, 4
+    rng = input_rng(22)
+    features = rng.uniform(0, 2, (height, width, channels)).astype(np.float32)
+    mask = rng.uniform(0, 1, (height, width)).astype(np.float32)  # soft: every mistake shows
+    mask[:, : width // 3] = 0.0
+    features.setflags(write=False)
+    mask.setflags(write=False)
+    want = masked_gram_matrix(features[np.newaxis], mask[np.newaxis, ..., np.newaxis])[0]
+    want = want.numpy().astype(np.float64)
+    got = as_array(masked_gram(features, mask), "masked_gram")
+    if got.shape == (1, channels, channels):
+        expect(False, f"shape {got.shape}: return ({channels}, {channels}), without a batch axis")
+    expect(got.shape == (channels, channels),
+           f"for features of shape {features.shape} the result should be ({channels}, "
+           f"{channels}), one row and column per channel; got {got.shape}")
+
+    def close(a, b):
+        return np.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+    if not close(got, want):
+        area, flat = float(mask.sum()), features.reshape(-1, channels).astype(np.float64)
+        weights = mask.reshape(-1, 1).astype(np.float64)
+        expect(not close(got, want * area), "divide by the area of the region, sum(m)")
+        expect(not close(got, want * area / (height * width)),
+               "divide by the area of the region, sum(m), not by all H*W positions")
+        expect(not close(got, flat.T @ (flat * weights) / area),
+               "weight both factors by the mask: (F*m)^T (F*m), not F^T (F*m)")
+        expect(not close(got, flat.T @ flat / (height * width)),
+               "that is the plain Gram matrix: multiply the features by the mask first")
+        expect(False, f"the values differ from (F*m)^T (F*m) / sum(m): entry [0, 1] should be "
+                      f"{want[0, 1]:.4f}, yours is {got[0, 1]:.4f}")
+    source = tf.constant(features)
+    expect_gradient(lambda: masked_gram(source, tf.constant(mask)), {"features": source},
+                    "masked_gram(features, mask)")
