@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import dis
 import inspect
+import linecache
 import os
 import re
 import tempfile
@@ -179,13 +180,19 @@ def _is_literal(value) -> bool:
 # --------------------------------------------------------------------------- the file
 
 
-def _read_sections(path: Path) -> dict[str, str]:
-    """The sections of ``path`` by piece (empty when there is no file yet)."""
+def _read_sections(path: Path, *, aligned: bool = False) -> dict[str, str]:
+    """The sections of ``path`` by piece (empty when there is no file yet).
+
+    ``aligned``: each section starts with as many blank lines as come before it in the
+    file, so that code compiled from it has the file's line numbers (``inspect.getsource``
+    and AutoGraph, which reads the source of a function under ``tf.function``, need them).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    return {match["name"]: match["body"] for match in _SECTION.finditer(text)}
+    return {match["name"]: "\n" * text.count("\n", 0, match.start("body")) * aligned
+            + match["body"] for match in _SECTION.finditer(text)}
 
 
 def _write_sections(path: Path, sections: dict[str, str]) -> None:
@@ -284,16 +291,18 @@ def load(path: str | os.PathLike = FILE_NAME, *, verbose: bool = True) -> Kept:
     usable. Prints a table of the pieces, their notebooks and their status when ``verbose``.
     """
     path = Path(path)
-    sections = _read_sections(path)
+    sections = _read_sections(path, aligned=True)
+    filename = str(path.resolve())
+    linecache.checkcache(filename)  # the file may have changed since it was last read
     module = types.ModuleType("my_nst", f"Your pieces, loaded from {path}.")
-    module.__file__ = str(path)
+    module.__file__ = filename
     status: dict[str, str] = {}
     for name in _ALL:
         if name not in sections:
             status[name] = "not kept yet"
             continue
         try:
-            exec(compile(sections[name], str(path), "exec"), module.__dict__)  # noqa: S102
+            exec(compile(sections[name], filename, "exec"), module.__dict__)  # noqa: S102
         except Exception as error:  # the learner's own code: say what, keep going
             status[name] = f"does not load: {type(error).__name__}: {error}".splitlines()[0]
         else:

@@ -60,6 +60,8 @@ def images_of(notebook, text: str) -> int:
 @pytest.fixture
 def quick(monkeypatch):
     monkeypatch.setenv("NSTLAB_QUICK", "1")  # the kernels inherit it
+    # figures as outputs, as in Jupyter (the test session has Agg, which shows nothing)
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.delenv("NSTLAB_STRICT_CHECKS", raising=False)
 
 

@@ -156,3 +156,19 @@ def test_a_function_whose_source_is_gone_is_not_kept_and_the_notebook_goes_on(tm
     assert capsys.readouterr().out == ("not kept: cannot read the source of preprocess: "
                                        "define it in a notebook cell with def\n")
     assert not (tmp_path / "my_nst.py").exists()
+
+
+def test_a_loaded_piece_has_its_source_for_autograph(tmp_path, define):
+    """tf.function's AutoGraph reads the source of the functions it converts: a piece loaded
+    from my_nst.py must give its own lines, not those of another section."""
+    import inspect
+
+    path = tmp_path / "my_nst.py"
+    keep_cells(define, path, "def preprocess(image):\n    return image * 2.0\n",
+               "def content_loss(features, target):\n"
+               "    return tf.reduce_mean(tf.square(features - target))\n")
+    mine = pieces.load(path, verbose=False)
+    assert inspect.getsource(mine.content_loss).startswith("def content_loss(")
+    compiled = tf.function(lambda x: mine.content_loss(mine.preprocess(x), x))
+    assert float(compiled(tf.ones(3))) == 1.0
+    assert "Autograph" not in "".join(compiled.experimental_get_tracing_count() * [""])
