@@ -22,7 +22,6 @@ from pathlib import Path
 from nstlab.base import validators
 from nstlab.base.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 from nstlab.engine import backbones
-from nstlab.run import options
 from nstlab.fast import modelfile, photos, recipe
 from nstlab.fast.controls import check_controls
 from nstlab.fast.recipe import (
@@ -32,6 +31,7 @@ from nstlab.fast.recipe import (
     STRATEGIES,
     Recipe,
 )
+from nstlab.run import options
 
 DEFAULTS = Recipe()
 
