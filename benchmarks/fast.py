@@ -14,7 +14,7 @@ Each picture, and the photo itself, is scored with the structure measure
 size, against the photo) and with the style and content parts of one ``Objective``
 (content = the photo at that size, style = the painting at that size, nstlab's default
 layers and weights, float32). ``--sheets DIR`` writes one contact sheet per model and photo
-(photo | nstlab fast | peer | stylize, at the largest size). Then it times training steps
+(photo | nstlab fast | stylize | peer, at the largest size). Then it times training steps
 (the compiled ``train_fast`` step) at ``--train-size`` px, batch ``--train-batch``, for each
 of ``--precisions``.
 
