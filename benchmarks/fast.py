@@ -96,7 +96,10 @@ def compare(stylizer, peer, photo_path, style, size: int, repeats: int,
            "width": photo.shape[1], "fast_ms": fast_ms, "stylize_seconds": stylize_seconds,
            "ratio": stylize_seconds / (fast_ms / 1000)}
     if peer is not None:
-        row["peer_ms"], pictures[PEER] = median_milliseconds(lambda: peer(photo), repeats)
+        try:
+            row["peer_ms"], pictures[PEER] = median_milliseconds(lambda: peer(photo), repeats)
+        except Exception as error:  # the peer refuses some inputs (under 32 px a side)
+            row["peer_error"] = " ".join(str(error).split())
     for method, picture in pictures.items():
         key = {"photo": "photo", "nstlab fast": "fast", "stylize": "stylize", PEER: "peer"}[
             method]

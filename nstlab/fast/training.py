@@ -282,7 +282,8 @@ class _Run:
         return self._export
 
     def picture(self) -> np.ndarray:
-        return np.asarray(self.model(self.preview_photo, training=False))[0]
+        """The first photo as the saved model would paint it now (float32)."""
+        return np.asarray(self.float32_model()(self.preview_photo, training=False))[0]
 
     def train(self, step, batches, steps: int, callbacks, progress: bool) -> None:
         from tqdm.auto import tqdm
