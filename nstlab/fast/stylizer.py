@@ -18,9 +18,6 @@ from nstlab.fast.recipe import Recipe, model_path
 from nstlab.imaging import color
 from nstlab.imaging.images import ImageError, load_image, resize_image
 
-#: The smallest side the network takes (its 9x9 convolutions pad 4 pixels by reflection).
-MIN_SIDE = MIN_SIZE
-
 
 class FastStylizer:
     """A trained image transformation network: call it on a photo to stylize it.
@@ -71,9 +68,9 @@ class FastStylizer:
         size, strength, preserve_color = check_controls(size, strength, preserve_color)
         photo = load_image(image)
         working = photo if size in (None, max(photo.shape[:2])) else resize_image(photo, size)
-        if min(working.shape[:2]) < MIN_SIDE:
+        if min(working.shape[:2]) < MIN_SIZE:
             raise ImageError(f"image of {working.shape[1]}x{working.shape[0]} px is too small "
-                             f"for the network: it needs at least {MIN_SIDE} px a side")
+                             f"for the network: it needs at least {MIN_SIZE} px a side")
         if preserve_color == "luminance":
             working = color.grey_rgb(working)
         picture = self._forward(tf.constant(working[np.newaxis]))
