@@ -19,7 +19,8 @@ checks, no TensorFlow), :mod:`~nstlab.fast.network` (the transformation network)
 :mod:`~nstlab.fast.photos` (random crops of a folder of photos), :mod:`~nstlab.fast.strategy`
 (``tf.distribute``), :mod:`~nstlab.fast.modelfile` (the saved model and its record),
 :mod:`~nstlab.fast.training` (:func:`train_fast`), :mod:`~nstlab.fast.stylizer`
-(:class:`FastStylizer`) and :mod:`~nstlab.fast.command` (``nstlab train-fast``, ``nstlab fast``).
+(:class:`FastStylizer`), :mod:`~nstlab.fast.controls` (its size, strength and colour)
+and :mod:`~nstlab.fast.command` (``nstlab train-fast``, ``nstlab fast``).
 Names load on first use, so importing this package does not start TensorFlow.
 """
 

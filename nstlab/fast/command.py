@@ -5,6 +5,7 @@
     nstlab train-fast STYLE PHOTOS -o model.keras [--size 128 --steps 1000 ...]
     nstlab train-fast STYLE PHOTOS -o model.keras --resume model.keras --steps 500
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
+    nstlab fast MODEL photo.jpg -o out.png --size 512 --strength 0.8 --preserve-color post
 
 Same conventions as ``nstlab stylize``: every option and input is checked before
 TensorFlow starts; exit codes 0 done, 1 failed (NaN), 2 bad usage or input, 130 Ctrl-C,
@@ -22,6 +23,7 @@ from nstlab.base import validators
 from nstlab.base.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 from nstlab.engine import backbones
 from nstlab.fast import modelfile, photos, recipe
+from nstlab.fast.controls import check_controls
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
     DEFAULT_STEPS,
@@ -29,6 +31,7 @@ from nstlab.fast.recipe import (
     STRATEGIES,
     Recipe,
 )
+from nstlab.run import options
 
 DEFAULTS = Recipe()
 
@@ -74,6 +77,8 @@ def add_commands(subparsers) -> None:
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
                        help="one device, all GPUs of this machine, or several machines "
                             "(TF_CONFIG) (default %(default)s)")
+    flag, keywords = options.argument("precision")
+    train.add_argument(flag, **keywords)
     train.add_argument("--save-every", type=validators.parse_number("int"),
                        default=CHECKPOINT_EVERY, metavar="N",
                        help="write the model file every N steps (default %(default)s)")
@@ -91,7 +96,18 @@ def add_commands(subparsers) -> None:
     fast.add_argument("photo", help="the photo (path or URL)")
     fast.add_argument("-o", "--output", required=True, help="where to write the image")
     fast.add_argument("--size", type=validators.parse_number("int"), default=None, metavar="PX",
-                      help="resize the photo so its longest side is PX (default: keep its size)")
+                      help="working resolution: the network paints the photo with its longest "
+                           "side PX, and the picture is resized back to the photo's size; "
+                           "smaller PX, larger strokes (default: the photo's own size)")
+    fast.add_argument("--strength", type=validators.parse_number("float"), default=1.0,
+                      metavar="S", help="how much of the network's picture to mix with the "
+                                        "photo, in linear light, from 0 (the photo) to 1 "
+                                        "(default %(default)s)")
+    flag, keywords = options.argument(
+        "preserve_color", help="keep the photo's colours: post (the picture's brightness, the "
+                               "photo's colours) or luminance (the network also sees only the "
+                               "photo's brightness); histogram needs a new training")
+    fast.add_argument(flag, **keywords)
     fast.add_argument("--overwrite", action="store_true",
                       help="replace OUTPUT if it exists (default: refuse)")
     fast.add_argument("--quiet", action="store_true", help="print nothing when done")
@@ -146,7 +162,7 @@ def run_train(args) -> int:
     strategy = make_strategy(args.strategy)
     with sigterm_as_interrupt() as interruption:
         result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
-                            resume=args.resume, checkpoint=output,
+                            precision=args.precision, resume=args.resume, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
     if result.path is None:
         print(f"nstlab: error: could not write '{output}'; the model is lost",
@@ -164,7 +180,8 @@ def run_train(args) -> int:
         return interruption.exit_code
     if not args.quiet:
         print(f"saved {output} ({steps_done} steps, final loss {history.total[-1]:.4g}, "
-              f"{history.time[-1] / 60:.1f} minutes of training)")
+              f"{history.time[-1] / 60:.1f} minutes of training, in "
+              f"{result.record['precisions'][-1]})")
     return EXIT_OK
 
 
@@ -176,8 +193,8 @@ def run_fast(args) -> int:
 
     output = validators.check_output_path(args.output, overwrite=args.overwrite,
                                        suffixes=tuple(SAVE_FORMATS))
-    if args.size is not None:
-        validators.check_number(args.size, "--size", whole=True, at_least=8)
+    check_controls(args.size, args.strength, args.preserve_color,
+                   names=("--size", "--strength", "--preserve-color"))
     path = recipe.model_path(args.model)
     modelfile.read_record(path)
     image_shape(args.photo)
@@ -189,7 +206,8 @@ def run_fast(args) -> int:
 
     stylizer = FastStylizer.load(path)
     start = time.perf_counter()
-    picture = stylizer(args.photo, max_size=args.size)
+    picture = stylizer(args.photo, args.size, strength=args.strength,
+                       preserve_color=args.preserve_color)
     seconds = time.perf_counter() - start
     save_image(picture, output)
     if not args.quiet:

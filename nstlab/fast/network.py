@@ -20,12 +20,20 @@ the paper, both from later work:
 
 The decoder resizes to the exact size of the matching encoder layer, so odd sizes work:
 the output always has the input's height and width.
+
+With ``precision="mixed_bfloat16"`` (or ``"mixed_float16"``) the convolutions compute in 16
+bits while the weights stay float32 (Keras mixed precision); two things stay float32
+whatever the precision: the statistics of each instance normalisation (a mean over
+thousands of pixels loses its last digits in bfloat16's 8-bit mantissa) and the last
+convolution with its sigmoid, so the pixels, and the loss network downstream, get float32.
 """
 
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
+
+from nstlab.engine.precision import resolve_precision
 
 PACKAGE = "nstlab"  # the package name Keras records for these layers in a model file
 
@@ -49,8 +57,11 @@ class InstanceNormalization(keras.layers.Layer):
         self.offset = self.add_weight(name="offset", shape=(channels,), initializer="zeros")
 
     def call(self, inputs):
-        mean, variance = tf.nn.moments(inputs, axes=[1, 2], keepdims=True)
-        return self.scale * (inputs - mean) * tf.math.rsqrt(variance + self.epsilon) + self.offset
+        x = tf.cast(inputs, tf.float32)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        scale, offset = tf.cast(self.scale, tf.float32), tf.cast(self.offset, tf.float32)
+        y = scale * (x - mean) * tf.math.rsqrt(variance + self.epsilon) + offset
+        return tf.cast(y, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
@@ -82,41 +93,44 @@ class ResizeLike(keras.layers.Layer):
 
 
 def conv_layer(x, channels: int, kernel: int, *, stride: int = 1, name: str,
-               normalize: bool = True):
-    """Reflection padding, a convolution, then (``normalize``) instance norm and ReLU."""
+               normalize: bool = True, dtype: str = "float32"):
+    """Reflection padding, a convolution, then (``normalize``) instance norm and ReLU.
+
+    ``dtype`` is the layers' Keras dtype policy (``"mixed_bfloat16"`` computes in 16 bits).
+    """
     # Keras' convolutions have no reflect padding: pad first, then convolve "valid".
     if kernel > 1:
-        x = ReflectionPadding(kernel // 2, name=f"{name}_pad")(x)
+        x = ReflectionPadding(kernel // 2, name=f"{name}_pad", dtype=dtype)(x)
     x = keras.layers.Conv2D(channels, kernel, strides=stride, padding="valid",
-                            name=f"{name}_conv")(x)
+                            name=f"{name}_conv", dtype=dtype)(x)
     if normalize:
-        x = InstanceNormalization(name=f"{name}_norm")(x)
-        x = keras.layers.ReLU(name=f"{name}_relu")(x)
+        x = InstanceNormalization(name=f"{name}_norm", dtype=dtype)(x)
+        x = keras.layers.ReLU(name=f"{name}_relu", dtype=dtype)(x)
     return x
 
 
-def residual_block(x, channels: int, *, name: str = "residual"):
+def residual_block(x, channels: int, *, name: str = "residual", dtype: str = "float32"):
     """Two 3x3 convolutions whose output is *added* to the input (He et al. 2016).
 
     The block only has to learn a change to its input, so a deep stack of them starts close
     to passing the picture through, and gradients reach the early layers unweakened.
     Johnson et al.'s version: no ReLU after the second normalisation, nor after the sum.
     """
-    y = conv_layer(x, channels, 3, name=f"{name}_a")
-    y = ReflectionPadding(1, name=f"{name}_b_pad")(y)
-    y = keras.layers.Conv2D(channels, 3, padding="valid", name=f"{name}_b_conv")(y)
-    y = InstanceNormalization(name=f"{name}_b_norm")(y)
-    return keras.layers.Add(name=f"{name}_add")([x, y])
+    y = conv_layer(x, channels, 3, name=f"{name}_a", dtype=dtype)
+    y = ReflectionPadding(1, name=f"{name}_b_pad", dtype=dtype)(y)
+    y = keras.layers.Conv2D(channels, 3, padding="valid", name=f"{name}_b_conv", dtype=dtype)(y)
+    y = InstanceNormalization(name=f"{name}_b_norm", dtype=dtype)(y)
+    return keras.layers.Add(name=f"{name}_add", dtype=dtype)([x, y])
 
 
-def upsample(x, like, channels: int, *, name: str):
+def upsample(x, like, channels: int, *, name: str, dtype: str = "float32"):
     """Resize ``x`` to the size of ``like`` (twice as large), then a 3x3 convolution."""
-    x = ResizeLike(name=f"{name}_resize")([x, like])
-    return conv_layer(x, channels, 3, name=name)
+    x = ResizeLike(name=f"{name}_resize", dtype=dtype)([x, like])
+    return conv_layer(x, channels, 3, name=name, dtype=dtype)
 
 
 def build_transformer(width: int = 16, residual_blocks: int = 5, *,
-                      name: str = "transformer") -> keras.Model:
+                      precision: str = "float32", name: str = "transformer") -> keras.Model:
     """The image transformation network: (B, H, W, 3) in [0, 1] to the same shape.
 
     Parameters
@@ -127,15 +141,23 @@ def build_transformer(width: int = 16, residual_blocks: int = 5, *,
         quarter of the weights and compute and trains in minutes on a CPU.
     residual_blocks : int
         Residual blocks at a quarter of the resolution (Johnson et al.: 5).
+    precision : "float32" (default), "mixed_bfloat16", "mixed_float16" or "auto"
+        The arithmetic of the layers (:func:`nstlab.engine.precision.resolve_precision`);
+        the weights, the normalisation statistics and the last convolution stay float32.
+        The same weights work in any precision: a network trained in bfloat16 is saved
+        and used as a float32 one.
     """
+    dtype = resolve_precision(precision)
     photos = keras.Input(shape=(None, None, 3), name="photo")
-    full = conv_layer(photos, width, 9, name="encode1")
-    half = conv_layer(full, 2 * width, 3, stride=2, name="encode2")
-    x = conv_layer(half, 4 * width, 3, stride=2, name="encode3")
+    full = conv_layer(photos, width, 9, name="encode1", dtype=dtype)
+    half = conv_layer(full, 2 * width, 3, stride=2, name="encode2", dtype=dtype)
+    x = conv_layer(half, 4 * width, 3, stride=2, name="encode3", dtype=dtype)
     for index in range(1, residual_blocks + 1):
-        x = residual_block(x, 4 * width, name=f"residual{index}")
-    x = upsample(x, half, 2 * width, name="decode1")
-    x = upsample(x, full, width, name="decode2")
+        x = residual_block(x, 4 * width, name=f"residual{index}", dtype=dtype)
+    x = upsample(x, half, 2 * width, name="decode1", dtype=dtype)
+    x = upsample(x, full, width, name="decode2", dtype=dtype)
+    # The last convolution stays float32: its 3 channels cost little, and 16-bit logits
+    # would band the pixels (bfloat16 keeps about 3 significant digits).
     x = conv_layer(x, 3, 9, name="output", normalize=False)
-    pictures = keras.layers.Activation("sigmoid", name="to_pixels")(x)
+    pictures = keras.layers.Activation("sigmoid", name="to_pixels", dtype="float32")(x)
     return keras.Model(photos, pictures, name=name)

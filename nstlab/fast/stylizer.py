@@ -2,6 +2,9 @@
 
 >>> stylizer = FastStylizer.load("starry_night")     # shipped, or a path to a .keras file
 >>> picture = stylizer(photo)                         # (H, W, 3) float32 in [0, 1]
+>>> softer = stylizer(photo, size=512, strength=0.7, preserve_color="post")
+
+The controls (working resolution, strength, colour) are :mod:`nstlab.fast.controls`'.
 """
 
 from __future__ import annotations
@@ -10,11 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.fast import modelfile
+from nstlab.fast.controls import MIN_SIZE, check_controls
 from nstlab.fast.recipe import Recipe, model_path
-from nstlab.imaging.images import ImageError, load_image
-
-#: The smallest side the network takes (its 9x9 convolutions pad 4 pixels by reflection).
-MIN_SIDE = 8
+from nstlab.imaging import color
+from nstlab.imaging.images import ImageError, load_image, resize_image
 
 
 class FastStylizer:
@@ -22,7 +24,12 @@ class FastStylizer:
 
     Calling it on an image (anything :func:`nstlab.load_image` takes) returns the stylized
     image, float32 (H, W, 3) in [0, 1], of the photo's size: any size works, because the
-    network has only convolutions. ``max_size`` resizes the photo first.
+    network has only convolutions. The call's keywords (:mod:`nstlab.fast.controls`):
+
+    * ``size``: the working resolution (longest side, px) the network paints at; the
+      picture comes back at the photo's size. Smaller gives larger strokes.
+    * ``strength`` in [0, 1]: the picture mixed with the photo in linear light.
+    * ``preserve_color``: ``"post"`` or ``"luminance"``, as in :func:`nstlab.stylize`.
 
     Parameters
     ----------
@@ -56,13 +63,23 @@ class FastStylizer:
         """The loss network the model was trained with."""
         return self.recipe.backbone
 
-    def __call__(self, image, max_size: int | None = None) -> np.ndarray:
-        photo = load_image(image, max_size=max_size)
-        if min(photo.shape[:2]) < MIN_SIDE:
-            raise ImageError(f"image of {photo.shape[1]}x{photo.shape[0]} px is too small for "
-                             f"the network: it needs at least {MIN_SIDE} px a side")
-        picture = self._forward(tf.constant(photo[np.newaxis]))
-        return np.clip(np.asarray(picture, dtype=np.float32)[0], 0.0, 1.0)
+    def __call__(self, image, size: int | None = None, *, strength: float = 1.0,
+                 preserve_color: str | None = None) -> np.ndarray:
+        size, strength, preserve_color = check_controls(size, strength, preserve_color)
+        photo = load_image(image)
+        working = photo if size in (None, max(photo.shape[:2])) else resize_image(photo, size)
+        if min(working.shape[:2]) < MIN_SIZE:
+            raise ImageError(f"image of {working.shape[1]}x{working.shape[0]} px is too small "
+                             f"for the network: it needs at least {MIN_SIZE} px a side")
+        if preserve_color == "luminance":
+            working = color.grey_rgb(working)
+        picture = self._forward(tf.constant(working[np.newaxis]))
+        picture = np.clip(np.asarray(picture, dtype=np.float32)[0], 0.0, 1.0)
+        if picture.shape != photo.shape:
+            picture = resize_image(picture, photo.shape[:2])
+        if preserve_color is not None:
+            picture = color.transfer_luminance(picture, photo)
+        return color.blend_linear_light(photo, picture, strength)
 
     def save(self, path):
         """Write the model file (atomically) to ``path``."""

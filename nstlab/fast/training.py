@@ -10,6 +10,13 @@ repaints a new photo in one pass.
 The step is the ``GradientTape`` step of notebook 05a with the network in front of the loss,
 compiled with ``tf.function`` and run by a ``tf.distribute`` strategy
 (:mod:`nstlab.fast.strategy`).
+
+``precision`` is that of :func:`nstlab.stylize` (:mod:`nstlab.engine.precision`): the
+transformation network and the loss network compute in it, the Gram matrices and losses in
+float32. Under ``"mixed_float16"`` the loss is scaled before the gradient is taken
+(``keras.optimizers.LossScaleOptimizer``), because float16 gradients this small would
+underflow to zero; bfloat16 has float32's range and needs no scaling. Whatever it trained in,
+the network is saved and returned as a float32 one (the same weights).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from nstlab.engine.optimize import (
     StepInfo,
     caused_by_interrupt,
 )
+from nstlab.engine.precision import resolve_precision
 from nstlab.fast import modelfile
 from nstlab.fast.network import build_transformer
 from nstlab.fast.photos import find_photos, photo_batches
@@ -100,12 +108,17 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
     """
     replicas = strategy.num_replicas_in_sync
 
+    scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
     def replica_step(photos):
         with tf.GradientTape() as tape:
             pictures = model(photos, training=True)
             total, parts = objective(pictures, content=photos)
             share = total / replicas
-        gradients = tape.gradient(share, model.trainable_variables)
+            # Under float16 the optimiser unscales the gradients (and skips a step whose
+            # gradients overflowed) in apply_gradients.
+            target = optimizer.scale_loss(share) if scaled else share
+        gradients = tape.gradient(target, model.trainable_variables)
         # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
         # (tests/fast/test_fast_strategy.py checks it), so each device's update is the same.
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
@@ -140,6 +153,7 @@ def train_fast(
     checkpoint_every: int = CHECKPOINT_EVERY,
     progress: bool = True,
     callbacks: Iterable[Callable[[StepInfo], bool | None]] = (),
+    precision: str = "auto",
     **recipe,
 ) -> TrainingResult:
     """Train an image transformation network to paint photos in the style of ``style``.
@@ -169,6 +183,11 @@ def train_fast(
         network's picture of the first photo); returning True stops the run. In a notebook,
         ``nstlab.lab.live.LivePreview`` is such a callback: it shows that picture and the
         losses while the network trains, as it does for :func:`nstlab.stylize`.
+    precision : "auto" (default), "float32", "mixed_bfloat16" or "mixed_float16"
+        The arithmetic of both networks (:func:`nstlab.engine.precision.resolve_precision`:
+        ``"auto"`` is bfloat16 on a CPU with bfloat16 instructions); losses stay float32.
+        Not part of the recipe (the weights are float32 whatever it is): the model file
+        records the precision of each run in ``record["precisions"]``.
     **recipe
         Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
         ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
@@ -180,6 +199,7 @@ def train_fast(
         ``.model``, ``.history``, ``.stop_reason``, ``.stylizer``, ``.save(path)``.
     """
     steps = check_steps(steps)
+    precision = resolve_precision(precision)
     unknown = sorted(set(recipe) - set(Recipe.__dataclass_fields__))
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
@@ -200,13 +220,16 @@ def train_fast(
         strategy = make_strategy(strategy)
 
     with strategy.scope():
-        model = build_transformer(plan.width, plan.residual_blocks)
+        model = build_transformer(plan.width, plan.residual_blocks, precision=precision)
         if weights is not None:
             model.set_weights(weights)
         objective = Objective(None, style_image, batch_content=True, backbone=plan.backbone,
                               content_weight=plan.content_weight,
-                              style_weight=plan.style_weight, tv_weight=plan.tv_weight)
+                              style_weight=plan.style_weight, tv_weight=plan.tv_weight,
+                              precision=precision)
         optimizer = keras.optimizers.Adam(plan.learning_rate)
+        if precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
     step = make_train_step(model, objective, optimizer, strategy)
     batches = strategy.experimental_distribute_dataset(
@@ -214,17 +237,22 @@ def train_fast(
 
     history = (History.from_dict(record["history"]) if record
                else History(objective.content_layers, objective.style_layers))
-    run = _Run(model, plan, history, done, style, paths, checkpoint, checkpoint_every)
+    precisions = [*(record.get("precisions", []) if record else []), precision]
+    run = _Run(model, plan, history, done, style, paths, checkpoint, checkpoint_every,
+               precisions)
     run.train(step, batches, steps, list(callbacks), progress)
-    return TrainingResult(model, run.record(), history, run.stop_reason, run.saved_path)
+    return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
+                          run.saved_path)
 
 
 class _Run:
     """One training run's bookkeeping: weights to keep, history, checkpoints, stopping."""
 
     def __init__(self, model, plan: Recipe, history: History, done: int, style, paths,
-                 checkpoint, checkpoint_every: int):
+                 checkpoint, checkpoint_every: int, precisions: list[str]):
         self.model, self.plan, self.history, self.done = model, plan, history, done
+        self.precisions = precisions
+        self._export = None
         self.style_name = Path(style).name if isinstance(style, str | Path) else "<image>"
         self.photo_names = [path.name for path in paths]
         self.preview_photo = load_image(paths[0], max_size=PREVIEW_SIZE)[np.newaxis]
@@ -242,10 +270,20 @@ class _Run:
                 else float(self.history.time[-1]),
                 "final_loss": float(self.history.total[-1]) if len(self.history) else None,
                 "style": self.style_name, "photos": self.photo_names,
-                "history": self.history.to_dict()}
+                "precisions": self.precisions, "history": self.history.to_dict()}
+
+    def float32_model(self):
+        """The trained network as a float32 one (itself when it trained in float32)."""
+        if self.precisions[-1] == "float32":
+            return self.model
+        if self._export is None:
+            self._export = build_transformer(self.plan.width, self.plan.residual_blocks)
+        self._export.set_weights(self.model.get_weights())
+        return self._export
 
     def picture(self) -> np.ndarray:
-        return np.asarray(self.model(self.preview_photo, training=False))[0]
+        """The first photo as the saved model would paint it now (float32)."""
+        return np.asarray(self.float32_model()(self.preview_photo, training=False))[0]
 
     def train(self, step, batches, steps: int, callbacks, progress: bool) -> None:
         from tqdm.auto import tqdm
@@ -296,7 +334,8 @@ class _Run:
         if self.checkpoint is None:
             return
         try:
-            self.saved_path = modelfile.save_model(self.model, self.checkpoint, self.record())
+            self.saved_path = modelfile.save_model(self.float32_model(), self.checkpoint,
+                                                   self.record())
         except OSError as error:
             if not self.warned:
                 self.warned = True

@@ -6,5 +6,5 @@ from nstlab.base.lazy import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     __name__, globals(),
-    submodules=("color", "data", "generated", "images"),
+    submodules=("color", "data", "generated", "images", "structure"),
 )

@@ -24,7 +24,8 @@ The opposite direction, the painting's colours for the photo, is where
 :func:`nstlab.stylize` starts by default: :func:`shift_mean_color` moves the photo's average
 colour to the painting's, so the optimiser need not spend its first steps doing it.
 
-Plus :func:`denoise`, a small edge-preserving smoothing filter for the finished image.
+Plus :func:`denoise`, a small edge-preserving smoothing filter for the finished image, and
+:func:`blend_linear_light`, a mix of a picture with its photo (``nstlab fast --strength``).
 
 Every function takes and returns float32 RGB images of shape (H, W, 3) with values in
 [0, 1] (the nstlab pixel convention), using only NumPy and SciPy.
@@ -51,14 +52,17 @@ __all__ = [
     "PRESERVE_COLOR",
     "RGB_TO_YIQ",
     "YIQ_TO_RGB",
+    "blend_linear_light",
     "denoise",
     "grey_rgb",
+    "linear_to_srgb",
     "luminance",
     "luminance_only_inputs",
     "match_color_statistics",
     "match_luminance",
     "rgb_to_yiq",
     "shift_mean_color",
+    "srgb_to_linear",
     "transfer_luminance",
     "yiq_to_rgb",
 ]
@@ -337,3 +341,44 @@ def denoise(image, strength: float = 0.1, *, radius: int = 2,
             total += weight * neighbour
             weights += weight
     return np.clip(total / weights, 0.0, 1.0).astype(np.float32)
+
+
+def srgb_to_linear(image) -> np.ndarray:
+    """Decode sRGB pixel values to linear light (proportional to the light's energy).
+
+    Image files store gamma-encoded values (IEC 61966-2-1): half the stored value is about a
+    fifth of the light. ``c / 12.92`` below 0.04045, else ``((c + 0.055) / 1.055) ** 2.4``.
+    """
+    pixels = np.clip(_rgb(image), 0.0, 1.0).astype(np.float64)
+    return np.where(pixels <= 0.04045, pixels / 12.92,
+                    ((pixels + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(linear) -> np.ndarray:
+    """Encode linear light as sRGB pixel values: the inverse of :func:`srgb_to_linear`."""
+    light = np.clip(_rgb(linear, "linear"), 0.0, 1.0).astype(np.float64)
+    return np.where(light <= 0.0031308, 12.92 * light,
+                    1.055 * light ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def blend_linear_light(photo, picture, strength: float) -> np.ndarray:
+    """Mix ``strength`` of ``picture`` with ``1 - strength`` of ``photo``, in linear light.
+
+    Mixing the light, not the stored values, is what a double exposure or a half-silvered
+    mirror does: a bright stroke over a dark photo stays as bright as half of each, where
+    averaging sRGB values darkens the mix. Measured with nstlab's Starry Night model at
+    512 px on two photos (``benchmarks/README.md``), the linear-light mix kept more of the
+    photo's structure at the same style loss than the sRGB mix at half and three-quarter
+    strength. ``strength`` 0 returns the photo, 1 the picture; the two must have the same
+    shape.
+    """
+    photo, picture = _rgb(photo, "photo"), _rgb(picture, "picture")
+    if photo.shape != picture.shape:
+        raise ValueError(f"photo {photo.shape} and picture {picture.shape} differ in shape")
+    strength = float(strength)
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, got {strength!r}")
+    if strength in (0.0, 1.0):
+        return np.clip(picture if strength else photo, 0.0, 1.0).astype(np.float32)
+    mixed = (1 - strength) * srgb_to_linear(photo) + strength * srgb_to_linear(picture)
+    return linear_to_srgb(mixed)

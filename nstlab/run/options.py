@@ -532,27 +532,41 @@ def add_arguments(parser: argparse.ArgumentParser, *, defaults: dict | None = No
         group_name = "run controls" if not spec.recorded else "options"
         group = groups.get(group_name) or groups.setdefault(
             group_name, parser.add_argument_group(group_name))
-        default = defaults.get(f.name, f.default)
-        help_text = spec.help + ("" if default is None or spec.kind == "switch"
-                                 else f" (default: {_shown(default)})")
-        keywords = {"dest": f.name, "default": default, "help": help_text}
-        metavar = spec.metavar or {"int": "N", "float": "X"}.get(spec.kind)
-        if metavar:
-            keywords["metavar"] = metavar
-        if spec.kind == "switch":
-            keywords.update(action="store_false" if f.default else "store_true")
-            keywords.pop("metavar", None)
-        elif spec.kind in ("int", "float"):
-            keywords["type"] = parse_number(spec.kind)
-        elif spec.kind == "choice":
-            keywords["choices"] = spec.choices
-        elif spec.kind == "layers":
-            keywords["type"] = _layer_list
-        elif spec.kind == "floats":
-            keywords.update(type=parse_number("float"), nargs="+")
-        elif spec.kind in ("images", "scales"):
-            keywords["nargs"] = "+"
-        group.add_argument(flag_of(f), **keywords)
+        flag, keywords = argument(f.name, defaults.get(f.name, f.default))
+        group.add_argument(flag, **keywords)
+
+
+def argument(name: str, default=dataclasses.MISSING, *, help: str | None = None
+             ) -> tuple[str, dict]:
+    """``(flag, keywords)`` of ``parser.add_argument`` for the option ``name``.
+
+    Other commands that take one of these options (``nstlab train-fast --precision``,
+    ``nstlab fast --preserve-color``) add it with the same flag, choices and conversion;
+    ``help`` replaces the help text where the option means a little less there.
+    """
+    f = {f.name: f for f in fields(StylizeOptions)}[name]
+    spec = _spec(f)
+    default = f.default if default is dataclasses.MISSING else default
+    help_text = (help or spec.help) + ("" if default is None or spec.kind == "switch"
+                                       else f" (default: {_shown(default)})")
+    keywords = {"dest": f.name, "default": default, "help": help_text}
+    metavar = spec.metavar or {"int": "N", "float": "X"}.get(spec.kind)
+    if metavar:
+        keywords["metavar"] = metavar
+    if spec.kind == "switch":
+        keywords.update(action="store_false" if f.default else "store_true")
+        keywords.pop("metavar", None)
+    elif spec.kind in ("int", "float"):
+        keywords["type"] = parse_number(spec.kind)
+    elif spec.kind == "choice":
+        keywords["choices"] = spec.choices
+    elif spec.kind == "layers":
+        keywords["type"] = _layer_list
+    elif spec.kind == "floats":
+        keywords.update(type=parse_number("float"), nargs="+")
+    elif spec.kind in ("images", "scales"):
+        keywords["nargs"] = "+"
+    return flag_of(f), keywords
 
 
 def _shown(value) -> str:

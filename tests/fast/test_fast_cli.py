@@ -49,9 +49,11 @@ def test_fast_command_with_the_shipped_model(small_photo, tmp_path):
     assert load_image(out).shape == load_image(small_photo).shape
     # No overwrite without --overwrite.
     assert main(["fast", "starry_night", str(small_photo), "-o", str(out), "--quiet"]) == 2
+    # --size is the working resolution: the picture comes back at the photo's size.
     assert main(["fast", "starry_night", str(small_photo), "-o", str(out), "--overwrite",
-                 "--size", "40", "--quiet"]) == 0
-    assert max(load_image(out).shape[:2]) == 40
+                 "--size", "40", "--strength", "0.5", "--preserve-color", "post",
+                 "--quiet"]) == 0
+    assert load_image(out).shape == load_image(small_photo).shape
 
 
 def foreign_models(folder: Path, model: Path) -> dict:
@@ -98,10 +100,25 @@ def test_bad_input_is_one_line_exit_2(quick_model, photo_folder, small_photo, st
         "unknown name": ["fast", "mona_lisa", str(small_photo), "-o", str(tmp_path / "d.png")],
         "bad photo": ["fast", "starry_night", str(junk / "b.jpg"), "-o",
                       str(tmp_path / "e.png")],
+        "fast size too small": ["fast", "starry_night", str(small_photo), "-o",
+                                str(tmp_path / "f.png"), "--size", "4"],
+        "strength above 1": ["fast", "starry_night", str(small_photo), "-o",
+                             str(tmp_path / "g.png"), "--strength", "1.5"],
+        "strength not a number": ["fast", "starry_night", str(small_photo), "-o",
+                                  str(tmp_path / "h.png"), "--strength", "much"],
+        "histogram colours": ["fast", "starry_night", str(small_photo), "-o",
+                              str(tmp_path / "i.png"), "--preserve-color", "histogram"],
+        "unknown colour mode": ["fast", "starry_night", str(small_photo), "-o",
+                                str(tmp_path / "j.png"), "--preserve-color", "sepia"],
+        "unknown precision": [*train, str(photo_folder), "-o", out, "--precision", "int8"],
     }
     for name, argv in cases.items():
         capsys.readouterr()
-        assert main(argv) == 2, name
+        try:
+            code = main(argv)
+        except SystemExit as stop:  # argparse's own checks (a choice, a number) exit at once
+            code = stop.code
+        assert code == 2, name
         err = capsys.readouterr().err
         assert err.startswith("nstlab: error:") and err.count("\n") == 1, (name, err)
     assert not (tmp_path / "new.keras").exists()

@@ -135,3 +135,19 @@ def test_denoise_strength_zero_is_identity_and_bilateral_keeps_edges():
     np.testing.assert_allclose(out, edge, atol=1e-3)  # a hard edge survives the bilateral
     with pytest.raises(ValueError):
         color.denoise(image, -1)
+
+
+def test_linear_light_round_trip_and_blend():
+    from nstlab.imaging.color import blend_linear_light, linear_to_srgb, srgb_to_linear
+
+    values = np.linspace(0, 1, 101, dtype=np.float32).reshape(1, -1, 1).repeat(3, axis=-1)
+    np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(values)), values, atol=1e-5)
+    black, white = np.zeros((2, 2, 3), np.float32), np.ones((2, 2, 3), np.float32)
+    # Half the light of white is brighter than half its stored value.
+    np.testing.assert_allclose(blend_linear_light(black, white, 0.5), 0.7354, atol=1e-3)
+    np.testing.assert_array_equal(blend_linear_light(black, white, 0), black)
+    np.testing.assert_array_equal(blend_linear_light(black, white, 1), white)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        blend_linear_light(black, white, 2)
+    with pytest.raises(ValueError, match="differ in shape"):
+        blend_linear_light(black, np.ones((3, 2, 3), np.float32), 0.5)
