@@ -83,6 +83,9 @@ def probe(source) -> ClipInfo:
                                  f"{first[1]}x{first[0]} px, {other} {second[1]}x{second[0]}")
         (height, width), = sizes
         return ClipInfo(len(files), height, width, DEFAULT_FPS)
+    if path.suffix.lower() in FRAME_SUFFIXES:
+        raise VideoError(f"{source} is one image, not a video (nstlab stylize paints one "
+                         "picture; a clip is a video file or a folder of frames)")
     import av
 
     try:
