@@ -645,8 +645,9 @@ class VideoOptions:
     chunk_frames: int = option(
         24, "--engine ray: frames each chunk keeps", "int", at_least=1, recorded=False)
     overlap: int = option(
-        2, "--engine ray: frames before each chunk that it stylizes only to warm up, so "
-           "its first frame follows on from the chunk before", "int", at_least=0,
+        3, "--engine ray: frames before each chunk that it stylizes too, to warm up; the "
+           "two chunks' versions of them cross-fade, so the seam does not jump", "int",
+        at_least=0,
         recorded=False)
     address: str | None = option(
         None, "--engine ray: HOST:PORT of a running cluster (default: a Ray of its own on "
@@ -661,6 +662,8 @@ class VideoOptions:
             raise OptionError(f"{name('blend')} must be below 1, got {checked.blend}")
         if checked.method == "fast" and checked.passes > 1:
             raise OptionError(f"{name('passes')} is for --method optimize")
+        if checked.engine == "ray" and checked.passes > 1:
+            raise OptionError(f"{name('passes')} above 1 is for {name('engine')} in-process")
         if checked.address is not None and checked.engine != "ray":
             raise OptionError(f"{name('address')} needs {name('engine')} ray")
         return checked

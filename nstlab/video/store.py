@@ -74,6 +74,25 @@ class FrameStore:
         self.progress = {"pass": pass_number, "done": done}
         self._write()
 
+    def chunk_done(self, first: int, end: int) -> bool:
+        """Whether the chunk keeping frames ``first .. end - 1`` is kept (:mod:`.chunks`)."""
+        return [first, end] in self.progress.get("chunks", [])
+
+    def _chunk_folder(self, first: int) -> Path:
+        return self.folder / ".chunks" / f"from_{first + 1:06d}"
+
+    def save_chunk(self, first: int, end: int, frames: list) -> None:
+        """Keep all the frames a chunk made (its warm-up too), then record it as done."""
+        for offset, frame in enumerate(frames):
+            write_frame(frame, self._chunk_folder(first), offset)
+        self.progress = dict(self.progress, chunks=[*self.progress.get("chunks", []),
+                                                    [first, end]])
+        self._write()
+
+    def load_chunk(self, first: int, count: int) -> list[np.ndarray]:
+        """The ``count`` frames a chunk made, its warm-up first."""
+        return [load_image(self._chunk_folder(first) / frame_name(i)) for i in range(count)]
+
     def complete(self, summary: dict) -> None:
         """Record that the run is finished, with its ``summary`` (the warping error ...)."""
         self.progress = dict(self.progress, complete=True, summary=summary)
