@@ -127,7 +127,7 @@ def run(args) -> int:
         _clear(folder)
     store = FrameStore(folder, settings, len(clip))
     found = store.done_in(1)
-    if found and not args.quiet:
+    if found:
         print(f"nstlab: {found} of {len(clip)} frames already finished in {folder}; going on",
               file=sys.stderr)
     try:

@@ -83,8 +83,10 @@ class FrameStore:
 
     def save_chunk(self, first: int, end: int, frames: list) -> None:
         """Keep all the frames a chunk made (its warm-up too), then record it as done."""
+        folder = self._chunk_folder(first)
+        folder.mkdir(parents=True, exist_ok=True)
         for offset, frame in enumerate(frames):
-            write_frame(frame, self._chunk_folder(first), offset)
+            write_frame(frame, folder, offset)
         self.progress = dict(self.progress, chunks=[*self.progress.get("chunks", []),
                                                     [first, end]])
         self._write()
