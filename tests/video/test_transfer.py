@@ -61,3 +61,16 @@ def test_unknown_and_bad_options_are_one_line_errors(clip, starry_path):
         stylize_video(clip, starry_path, temporal_wieght=1)
     with pytest.raises(OptionError, match="blend must be below 1"):
         stylize_video(clip, starry_path, method="fast", blend=1)
+
+
+def test_the_fast_method_blended_along_the_flow_flickers_less(clip):
+    independent = stylize_video(clip, "starry_night", method="fast", independent=True,
+                                size=48, progress=False)
+    blended = stylize_video(clip, "starry_night", method="fast", size=48, progress=False)
+    assert blended.warping_error * 2 <= independent.warping_error
+    assert len(blended.frames) == 5 and blended.settings["blend"] == 0.6
+
+
+def test_the_fast_method_takes_one_model(clip, starry_path):
+    with pytest.raises(OptionError, match="one model"):
+        stylize_video(clip, ["starry_night", "starry_night"], method="fast", progress=False)
