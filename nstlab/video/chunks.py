@@ -132,7 +132,7 @@ def stylize_in_chunks(still, video: VideoOptions, clip: list, styles: list, *, s
 def joined(plan: list, made_by: dict) -> list[np.ndarray]:
     """The clip's frames from its chunks' (:func:`chunk_plan`), cross-faded over each overlap."""
     kept = []
-    for warm, first, end in plan:
+    for warm, first, _ in plan:
         frames = made_by[first]
         overlap = first - warm
         for step in range(overlap):  # kept[warm + step] is the previous chunk's version

@@ -44,6 +44,11 @@ def test_a_folder_of_frames_in_and_out(clip_file, starry_path, tmp_path):
     assert [p.name for p in frames.frame_files(out)] == [frames.frame_name(i) for i in range(3)]
 
 
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
 def _make_folder(tmp_path, name, shapes):
     import numpy as np
 
@@ -64,7 +69,7 @@ def _make_folder(tmp_path, name, shapes):
 ])
 def test_bad_input_is_one_line_and_exit_2(case, message, tmp_path, starry_path, capsys):
     source = {
-        "not_a_video": lambda: (tmp_path / "x.mp4").write_text("not a video") and tmp_path / "x.mp4",
+        "not_a_video": lambda: _write(tmp_path / "x.mp4", "not a video"),
         "an_image": lambda: starry_path,
         "no_frames": lambda: _make_folder(tmp_path, "empty", []),
         "mixed_sizes": lambda: _make_folder(tmp_path, "mixed", [(20, 30), (30, 20)]),
