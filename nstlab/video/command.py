@@ -123,9 +123,13 @@ def run(args) -> int:
     settings = {"options": dict(still.settings(), **video.settings()),
                 "input": str(Path(args.input).resolve()), "styles": list(args.styles),
                 "size": list(clip[0].shape[:2])}
-    if args.overwrite and (folder / RECORD).exists():
-        _clear(folder)
-    store = FrameStore(folder, settings, len(clip))
+    try:
+        store = FrameStore(folder, settings, len(clip))
+    except OptionError:
+        if not (args.overwrite and (folder / RECORD).exists()):
+            raise
+        _clear(folder)  # another run's frames, and --overwrite: they make way
+        store = FrameStore(folder, settings, len(clip))
     found = store.done_in(1)
     if found:
         print(f"nstlab: {found} of {len(clip)} frames already finished in {folder}; going on",
@@ -159,11 +163,12 @@ def run(args) -> int:
 
 
 def _clear(folder: Path) -> None:
-    """Remove a store's frames and record (nothing else in the folder)."""
+    """Remove a store's frames, chunks and record (nothing else in the folder)."""
     from nstlab.video.frames import frame_files
-    from nstlab.video.store import RECORD
+    from nstlab.video.store import CHUNKS, RECORD
 
     for file in [*frame_files(folder), folder / RECORD]:
         file.unlink(missing_ok=True)
+    shutil.rmtree(folder / CHUNKS, ignore_errors=True)
     if not any(folder.iterdir()) and folder.name.endswith(".frames"):
         shutil.rmtree(folder)

@@ -20,6 +20,8 @@ from nstlab.imaging.images import load_image
 from nstlab.video.frames import frame_name, write_frame
 
 RECORD = "video.json"
+#: The sub-folder that keeps what each chunk made (:mod:`.chunks`), its warm-up too.
+CHUNKS = ".chunks"
 
 
 class FrameStore:
@@ -79,7 +81,7 @@ class FrameStore:
         return [first, end] in self.progress.get("chunks", [])
 
     def _chunk_folder(self, first: int) -> Path:
-        return self.folder / ".chunks" / f"from_{first + 1:06d}"
+        return self.folder / CHUNKS / f"from_{first + 1:06d}"
 
     def save_chunk(self, first: int, end: int, frames: list) -> None:
         """Keep all the frames a chunk made (its warm-up too), then record it as done."""

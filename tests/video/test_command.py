@@ -127,3 +127,31 @@ def test_a_stopped_run_keeps_its_frames_and_the_same_command_finishes_the_rest(
     for name, mtime in kept.items():  # not made again
         assert (store / name).stat().st_mtime_ns == mtime
     assert frames.probe(out).frames == 5
+
+
+def test_the_fast_method_from_the_command_line(clip_file, tmp_path, capsys):
+    out = tmp_path / "fast"
+    assert main(["video", str(clip_file), "starry_night", "-o", str(out), "--method", "fast",
+                 "--size", "48", "--quiet"]) == 0
+    assert len(frames.frame_files(out)) == 5 and "warping error" in capsys.readouterr().out
+
+
+@pytest.mark.ray
+def test_chunks_on_a_local_ray_from_the_command_line(clip_file, starry_path, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    command = ["video", str(clip_file), str(starry_path), "-o", str(out), *TINY,
+               "--engine", "ray", "--chunk-frames", "2", "--overlap", "1"]
+    assert main(command) == 0
+    assert frames.probe(out).frames == 5
+    assert main([*command, "--overwrite"]) == 0  # a finished store: nothing to make again
+    assert "0 frames made" in capsys.readouterr().out
+
+
+def test_overwrite_makes_way_for_other_settings_only(clip_file, starry_path, tmp_path, capsys):
+    out = tmp_path / "styled"
+    command = ["video", str(clip_file), str(starry_path), "-o", str(out), *TINY]
+    assert main(command) == 0
+    assert main([*command, "--tv-weight", "5"]) == 2  # other settings: refused, kept
+    assert "another run" in capsys.readouterr().err
+    assert main([*command, "--tv-weight", "5", "--overwrite"]) == 0
+    assert "5 frames made" in capsys.readouterr().out
