@@ -45,10 +45,11 @@ _EXPORTS = {
 }
 
 # The layers and their ranks, lowest first. A module may import its own layer and layers of a
-# lower rank, never one above it or a peer of the same rank (fast and batch); each package's
-# docstring says so in words, and tests/test_layers.py checks every import.
+# lower rank, never one above it or a peer of the same rank (fast and batch; lab and
+# video); each package's docstring says so in words, and tests/test_layers.py checks every
+# import.
 LAYERS = {"base": 1, "imaging": 2, "engine": 3, "run": 4, "fast": 5, "batch": 5, "lab": 6,
-          "classroom": 7, "cli": 8}
+          "video": 6, "classroom": 7, "cli": 8}
 
 __all__ = sorted(_EXPORTS)
 

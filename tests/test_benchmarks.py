@@ -71,3 +71,16 @@ def test_convergence_reports_the_json_keys_and_reuses_a_reference(tmp_path):
     assert again["nstlab_precision"] == "mixed_bfloat16" and again["nstlab_reached_target"]
     assert again["nstlab_loss"] <= again["target_loss"] * 1.001
     assert (tmp_path / "run_nstlab.png").is_file()
+
+
+def test_video_reports_both_methods_and_their_flicker():
+    command = [sys.executable, str(BENCHMARKS / "video.py"), "--size", "32", "--frames", "3",
+               "--steps", "2", "--json"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    for run in ("optimize_independent", "optimize_temporal", "fast_independent",
+                "fast_blended"):
+        assert result[run]["warping_error"] > 0 and result[run]["frames_per_minute"] > 0
+    assert result["optimize_flicker_ratio"] == pytest.approx(
+        result["optimize_independent"]["warping_error"]
+        / result["optimize_temporal"]["warping_error"])

@@ -16,7 +16,7 @@ def requirement_name(spec: str) -> str:
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra in ("test", "dev", "teach", "book", "ray", "fast", "benchmark"):
+    for extra in ("test", "dev", "teach", "book", "ray", "fast", "benchmark", "video"):
         specs += project["optional-dependencies"][extra]
     return {requirement_name(spec): spec.replace(" ", "") for spec in specs}
 

@@ -14,7 +14,7 @@ import warnings
 from nstlab.batch import results
 from nstlab.run import options
 
-__all__ = ["describe", "run_job"]
+__all__ = ["describe", "limit_threads", "run_job"]
 
 
 def describe(job, key: str, out_dir: str, token: str, threads: int | None = None) -> dict:
@@ -29,7 +29,8 @@ def describe(job, key: str, out_dir: str, token: str, threads: int | None = None
             "token": token, "threads": threads}
 
 
-def _limit_threads(threads: int | None) -> None:
+def limit_threads(threads: int | None) -> None:
+    """Cap TensorFlow's threads in this process (a Ray task gets as many as its CPUs)."""
     if not threads:
         return
     import tensorflow as tf
@@ -56,7 +57,7 @@ def run_job(description: dict) -> dict:
     try:
         checked = options.from_keywords(description["options"]).validate(content, styles)
         native_logs.import_tensorflow(quiet=True)  # first: without its native log lines
-        _limit_threads(description.get("threads"))
+        limit_threads(description.get("threads"))
         from nstlab.engine.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
         from nstlab.run.transfer import stylize_with
 

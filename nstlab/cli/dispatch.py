@@ -20,6 +20,7 @@ from nstlab.classroom.grading import command as grade_command
 from nstlab.cli import demo, exercises, stylize
 from nstlab.cli.parsing import EXAMPLES, OneLineParser, UsageError
 from nstlab.fast import command as fast_command
+from nstlab.video import command as video_command
 
 #: Each subcommand's registration, in the order ``nstlab --help`` lists them.
 SUBCOMMANDS = (
@@ -30,6 +31,7 @@ SUBCOMMANDS = (
     batch_command.add_command,
     book.add_command,
     fast_command.add_commands,  # train-fast and fast
+    video_command.add_command,
 )
 
 

@@ -405,8 +405,8 @@ def _spec(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
-def _namer(flags: bool):
-    by_name = {f.name: flag_of(f) for f in fields(StylizeOptions)}
+def _namer(flags: bool, table=None):
+    by_name = {f.name: flag_of(f) for f in fields(table or StylizeOptions)}
     return (lambda option_name: by_name[option_name]) if flags else (lambda option_name:
                                                                       option_name)
 
@@ -517,19 +517,21 @@ def _layer_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, defaults: dict | None = None,
-                  exclude: Sequence[str] = ()) -> None:
+                  exclude: Sequence[str] = (), table=None, group: str = "options") -> None:
     """Add a flag for every option of :class:`StylizeOptions` that the command offers.
 
     ``defaults`` overrides some defaults (the ``demo`` command runs smaller); values are
-    converted here and checked by :meth:`StylizeOptions.validate`.
+    converted here and checked by :meth:`StylizeOptions.validate`. ``table`` is another
+    table of options built with :func:`option` (:class:`VideoOptions`), its flags under
+    the heading ``group``.
     """
     defaults = defaults or {}
     groups = {}
-    for f in fields(StylizeOptions):
+    for f in fields(table or StylizeOptions):
         spec = _spec(f)
         if f.name in exclude:
             continue
-        group_name = "run controls" if not spec.recorded else "options"
+        group_name = "run controls" if not spec.recorded else group
         group = groups.get(group_name) or groups.setdefault(
             group_name, parser.add_argument_group(group_name))
         flag, keywords = argument(f.name, defaults.get(f.name, f.default))
@@ -614,3 +616,79 @@ def signature_parameters() -> list[inspect.Parameter]:
     """The options as keyword-only parameters with their defaults (for ``stylize``)."""
     return [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
             for f in fields(StylizeOptions)]
+
+
+# ------------------------------------------------------------------ the video options
+
+METHODS = ("optimize", "fast")
+VIDEO_ENGINES = ("in-process", "ray")
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """The options of ``nstlab video`` beyond a still's (:func:`nstlab.video.stylize_video`).
+
+    A clip's frames are stylized with :class:`StylizeOptions` too; these say how the frames
+    are tied together and where they run. Checked by :meth:`validate`.
+    """
+
+    method: str = option(
+        "optimize", "optimize: each frame optimised from the previous one warped by the flow, "
+                    "with Ruder et al.'s temporal loss; fast: a trained network (STYLE names "
+                    "its model), blended along the flow", "choice", choices=METHODS)
+    temporal_weight: float = option(
+        1e8, "weight of Ruder et al.'s temporal loss (pixels in [0, 1]; the style loss of "
+             "nstlab's convention is large, so is this; 0 leaves only the warped start)",
+        "float", at_least=0)
+    passes: int = option(
+        1, "passes over the clip, alternately forwards and backwards (Ruder et al.'s "
+           "multi-pass; later passes use a third of the steps each)", "int", at_least=1)
+    blend: float = option(
+        0.6, "--method fast: how much of the previous output, warped by the flow, each "
+             "frame keeps where the flow is trusted (0: independent frames)", "float",
+        at_least=0)
+    independent: bool = option(
+        False, "stylize every frame on its own (no flow, no temporal loss, no blending): "
+               "the flickering baseline", "switch")
+    fps: float | None = option(
+        None, "frame rate of a video OUT (default: IN's, or 24 for a folder)", "float",
+        above=0, metavar="FPS")
+    engine: str = option(
+        "in-process", "in-process, or ray: overlapping chunks of the clip in parallel",
+        "choice", choices=VIDEO_ENGINES, recorded=False)
+    chunk_frames: int = option(
+        24, "--engine ray: frames each chunk keeps", "int", at_least=1, recorded=False)
+    overlap: int = option(
+        3, "--engine ray: frames before each chunk that it stylizes too, to warm up; the "
+           "two chunks' versions of them cross-fade, so the seam does not jump", "int",
+        at_least=0,
+        recorded=False)
+    address: str | None = option(
+        None, "--engine ray: HOST:PORT of a running cluster (default: a Ray of its own on "
+              "127.0.0.1)", "text", recorded=False)
+
+    def validate(self, *, flags: bool = False) -> VideoOptions:
+        """The options checked (ranges, choices, how they combine); or an OptionError."""
+        name = _namer(flags, VideoOptions)
+        values = {f.name: _checked_value(f, getattr(self, f.name), name) for f in fields(self)}
+        checked = dataclasses.replace(self, **values)
+        if checked.blend >= 1:
+            raise OptionError(f"{name('blend')} must be below 1, got {checked.blend}")
+        if checked.method == "fast" and checked.passes > 1:
+            raise OptionError(f"{name('passes')} is for --method optimize")
+        if checked.engine == "ray" and checked.passes > 1:
+            raise OptionError(f"{name('passes')} above 1 is for {name('engine')} in-process")
+        if checked.address is not None and checked.engine != "ray":
+            raise OptionError(f"{name('address')} needs {name('engine')} ray")
+        return checked
+
+    def settings(self) -> dict:
+        """The recorded options (what changes the frames), as plain JSON values."""
+        return {f.name: _recorded(getattr(self, f.name)) for f in fields(self)
+                if _spec(f).recorded}
+
+
+def video_from_namespace(namespace: argparse.Namespace) -> VideoOptions:
+    """The :class:`VideoOptions` of a parsed command line."""
+    return VideoOptions(**{f.name: getattr(namespace, f.name) for f in fields(VideoOptions)
+                           if hasattr(namespace, f.name)})

@@ -24,6 +24,7 @@ from nstlab.classroom.checks import CheckFailed, Solver, WriteItYourself, forbid
 from nstlab.fast import network as fast_network
 from nstlab.fast.training import make_train_step
 from nstlab.imaging import color
+from nstlab.video import temporal
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -108,6 +109,9 @@ DELEGATES = [
      "nstlab.fast.network.residual_block"),
     ("check_fast_train_step", train_step_from_the_package,
      "nstlab.fast.training.make_train_step"),
+    # notebook 10
+    ("check_temporal_loss", lambda image, warped, mask: temporal.temporal_loss(image, warped, mask),
+     "nstlab.video.temporal.temporal_loss"),
 ]
 
 
@@ -169,6 +173,7 @@ SOLUTIONS = {  # check -> (notebook, function)
     "check_instance_norm": ("09_fast_style_transfer", "instance_norm"),
     "check_residual_block": ("09_fast_style_transfer", "residual_block"),
     "check_fast_train_step": ("09_fast_style_transfer", "train_step"),
+    "check_temporal_loss": ("10_video_temporal_consistency", "temporal_loss"),
 }
 
 

@@ -4,7 +4,8 @@ import pytest
 
 from nstlab.cli import build_parser, exercises, main
 
-COMMANDS = {"stylize", "demo", "exercises", "grade", "batch", "book", "train-fast", "fast"}
+COMMANDS = {"stylize", "demo", "exercises", "grade", "batch", "book", "train-fast", "fast",
+            "video"}
 
 
 def subcommand_parsers():

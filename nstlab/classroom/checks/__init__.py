@@ -28,6 +28,7 @@ from nstlab.classroom.checks import optimization as _optimization
 from nstlab.classroom.checks import post_processing as _post_processing
 from nstlab.classroom.checks import representations as _representations
 from nstlab.classroom.checks import stylize_calls as _stylize_calls
+from nstlab.classroom.checks import video as _video
 from nstlab.classroom.checks._base import (
     CheckFailed,
     NotDoneYet,
@@ -47,9 +48,10 @@ from nstlab.classroom.checks.optimization import *  # noqa: F403
 from nstlab.classroom.checks.post_processing import *  # noqa: F403
 from nstlab.classroom.checks.representations import *  # noqa: F403
 from nstlab.classroom.checks.stylize_calls import *  # noqa: F403
+from nstlab.classroom.checks.video import *  # noqa: F403
 
 __all__ = ["CheckFailed", "NotDoneYet", "Solver", "WriteItYourself", "exercise_check", "expect",
            "forbidding", "input_rng", "set_input_salt", *_capstone.__all__, *_fast.__all__,
            *_layers.__all__,
            *_losses.__all__, *_optimization.__all__, *_post_processing.__all__,
-           *_representations.__all__, *_stylize_calls.__all__]
+           *_representations.__all__, *_stylize_calls.__all__, *_video.__all__]

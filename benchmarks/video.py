@@ -1,0 +1,127 @@
+"""Video: flicker (warping error) and frames per minute, for both methods and both engines.
+
+On the shipped test clip (:func:`nstlab.video.sample_clip`: a camera pan over Grace Hopper
+with a ball crossing it) this stylizes ``--frames`` frames at ``--size`` px with Starry
+Night, four ways in this process:
+
+* optimisation, every frame on its own (``independent=True``) and with Ruder et al.'s
+  warped start and temporal loss (the default);
+* the shipped fast network, every frame on its own and blended along the flow;
+
+and, with ``--ray``, the temporal optimisation as overlapping chunks on a local Ray
+(``--chunk-frames``, ``--overlap``), against the same chunks in this process: frames per
+minute, the largest pixel difference between the two, and the warping error at the seams
+against the other pairs. Frames per minute count the frames made by that call, after one
+warm-up run that builds the network, so they are the steady rate of a long clip.
+
+    python benchmarks/video.py --json
+    python benchmarks/video.py --size 128 --frames 12 --steps 50 --ray
+    python benchmarks/video.py --size 32 --frames 3 --steps 2      # a check that it runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run(clip, style, **keywords) -> dict:
+    from nstlab.video.transfer import stylize_video
+
+    result = stylize_video(clip, style, progress=False, **keywords)
+    return {"warping_error": result.warping_error, "frames_per_minute": result.frames_per_minute,
+            "seconds": result.seconds}
+
+
+def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int) -> dict:
+    from nstlab.batch.engines import InProcessEngine
+    from nstlab.video.chunks import run_chunk, seams, stylize_in_chunks
+    from nstlab.video.transfer import split_options
+
+    still, video = split_options({"size": size, "steps": steps, "engine": "ray",
+                                  "chunk_frames": chunk_frames, "overlap": overlap})
+    still, video = still.validate(clip[0], [style]), video.validate()
+    here = stylize_in_chunks(still, video, clip, [style], progress=False,
+                             engine=InProcessEngine(run_chunk))
+    started = time.perf_counter()
+    on_ray = stylize_in_chunks(still, video, clip, [style], progress=False)
+    seconds = time.perf_counter() - started  # with Ray's start and its workers' imports
+    errors = np.array(on_ray.warping_errors)
+    seam = seams(len(clip), chunk_frames)
+    return {"chunks_in_process_frames_per_minute": here.frames_per_minute,
+            "ray_frames_per_minute": 60 * len(clip) / seconds,
+            "ray_max_pixel_difference": float(max(np.abs(a - b).max() for a, b in
+                                                  zip(here.frames, on_ray.frames, strict=True))),
+            "warping_error": on_ray.warping_error,
+            "seam_warping_error": float(errors[seam].mean()) if seam else None,
+            "other_warping_error_max": float(np.delete(errors, seam).max())}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--blend", type=float, default=0.6)
+    parser.add_argument("--ray", action="store_true", help="also the chunks on a local Ray")
+    parser.add_argument("--chunk-frames", type=int, default=4)
+    parser.add_argument("--overlap", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    from nstlab.base import native_logs
+
+    native_logs.import_tensorflow(quiet=True)
+    from nstlab.imaging.data import painting_path
+    from nstlab.video.clip import sample_clip
+
+    clip = list(sample_clip(frames=args.frames, size=args.size))
+    style = str(painting_path("starry_night"))
+    common = {"size": args.size, "steps": args.steps}
+    run(clip[:2], style, **common)  # warm up: the network and the compiled step
+    run(clip[:2], "starry_night", method="fast", size=args.size)
+    results = {
+        "optimize_independent": run(clip, style, independent=True, **common),
+        "optimize_temporal": run(clip, style, **common),
+        "fast_independent": run(clip, "starry_night", method="fast", independent=True,
+                                size=args.size),
+        "fast_blended": run(clip, "starry_night", method="fast", blend=args.blend,
+                            size=args.size),
+    }
+    for method in ("optimize", "fast"):
+        second = "temporal" if method == "optimize" else "blended"
+        results[f"{method}_flicker_ratio"] = (results[f"{method}_independent"]["warping_error"]
+                                              / results[f"{method}_{second}"]["warping_error"])
+    if args.ray:
+        results["ray"] = chunked(clip, style, args.size, args.steps, args.chunk_frames,
+                                 args.overlap)
+    record = {"machine": f"{cpu_name()}, {os.cpu_count()} cores",
+              "load_average": os.getloadavg()[0],
+              "size": args.size, "frames": args.frames, "steps": args.steps, **results}
+    if args.json:
+        print(json.dumps(record))
+    else:
+        for name, value in record.items():
+            print(f"{name:28s} {value}")
+    return record
+
+
+if __name__ == "__main__":
+    main()
