@@ -526,27 +526,29 @@ def add_arguments(parser: argparse.ArgumentParser, *, defaults: dict | None = No
     the heading ``group``.
     """
     defaults = defaults or {}
+    table = table or StylizeOptions
     groups = {}
-    for f in fields(table or StylizeOptions):
+    for f in fields(table):
         spec = _spec(f)
         if f.name in exclude:
             continue
-        group_name = "run controls" if not spec.recorded else group
-        group = groups.get(group_name) or groups.setdefault(
-            group_name, parser.add_argument_group(group_name))
-        flag, keywords = argument(f.name, defaults.get(f.name, f.default))
-        group.add_argument(flag, **keywords)
+        heading = "run controls" if not spec.recorded else group
+        if heading not in groups:
+            groups[heading] = parser.add_argument_group(heading)
+        flag, keywords = argument(f.name, defaults.get(f.name, f.default), table=table)
+        groups[heading].add_argument(flag, **keywords)
 
 
-def argument(name: str, default=dataclasses.MISSING, *, help: str | None = None
-             ) -> tuple[str, dict]:
-    """``(flag, keywords)`` of ``parser.add_argument`` for the option ``name``.
+def argument(name: str, default=dataclasses.MISSING, *, help: str | None = None,
+             table=None) -> tuple[str, dict]:
+    """``(flag, keywords)`` of ``parser.add_argument`` for the option ``name`` of ``table``
+    (:class:`StylizeOptions` unless given).
 
     Other commands that take one of these options (``nstlab train-fast --precision``,
     ``nstlab fast --preserve-color``) add it with the same flag, choices and conversion;
     ``help`` replaces the help text where the option means a little less there.
     """
-    f = {f.name: f for f in fields(StylizeOptions)}[name]
+    f = {f.name: f for f in fields(table or StylizeOptions)}[name]
     spec = _spec(f)
     default = f.default if default is dataclasses.MISSING else default
     help_text = (help or spec.help) + ("" if default is None or spec.kind == "switch"

@@ -24,6 +24,7 @@ from nstlab.classroom.checks import CheckFailed, Solver, WriteItYourself, forbid
 from nstlab.fast import network as fast_network
 from nstlab.fast.training import make_train_step
 from nstlab.imaging import color
+from nstlab.video import flow as video_flow
 from nstlab.video import temporal
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
@@ -110,6 +111,9 @@ DELEGATES = [
     ("check_fast_train_step", train_step_from_the_package,
      "nstlab.fast.training.make_train_step"),
     # notebook 10
+    ("check_pair_warping_error",
+     lambda frame, previous, flow, mask: temporal.pair_warping_error(frame, previous, flow, mask),
+     "nstlab.video.temporal.pair_warping_error"),
     ("check_temporal_loss", lambda image, warped, mask: temporal.temporal_loss(image, warped, mask),
      "nstlab.video.temporal.temporal_loss"),
 ]
@@ -146,7 +150,7 @@ def notebook_solution(notebook: str, function: str, **names):
     """
     cells = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4).cells
     namespace = {"np": np, "tf": tf, "keras": keras, "nstlab": nstlab, "color": color,
-                 "network": fast_network, **names}
+                 "network": fast_network, "flow": video_flow, **names}
     for index, cell in enumerate(cells):
         if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
             exec(compile(cell.source, f"{notebook}: cell {index}", "exec"), namespace)
@@ -173,6 +177,7 @@ SOLUTIONS = {  # check -> (notebook, function)
     "check_instance_norm": ("09_fast_style_transfer", "instance_norm"),
     "check_residual_block": ("09_fast_style_transfer", "residual_block"),
     "check_fast_train_step": ("09_fast_style_transfer", "train_step"),
+    "check_pair_warping_error": ("10_video_temporal_consistency", "pair_warping_error"),
     "check_temporal_loss": ("10_video_temporal_consistency", "temporal_loss"),
 }
 

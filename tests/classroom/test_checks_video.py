@@ -1,10 +1,47 @@
-"""The check of notebook 10's exercise: the temporal loss."""
+"""The checks of notebook 10's exercises: the warping error of a pair, the temporal loss."""
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
-from nstlab.classroom.checks import WriteItYourself, check_temporal_loss
-from nstlab.video.temporal import temporal_loss
+from nstlab.classroom.checks import (
+    WriteItYourself,
+    check_pair_warping_error,
+    check_temporal_loss,
+)
+from nstlab.video.flow import warp
+from nstlab.video.temporal import pair_warping_error, temporal_loss
+
+
+def warping_error(frame, previous, flow, mask):
+    squared = np.mean((frame - warp(previous, flow)) ** 2, axis=-1)
+    return float((squared * mask).sum() / mask.sum())
+
+
+def unwarped(frame, previous, flow, mask):
+    squared = np.mean((frame - previous) ** 2, axis=-1)
+    return float((squared * mask).sum() / mask.sum())
+
+
+def over_all_pixels(frame, previous, flow, mask):
+    squared = np.mean((frame - warp(previous, flow)) ** 2, axis=-1)
+    return float((squared * mask).sum() / squared.size)
+
+
+def stub_error(frame, previous, flow, mask):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("wrong, reason", [(unwarped, "warp `previous` by the flow first"),
+                                           (over_all_pixels, "not all")])
+def test_the_warping_error_check_explains_a_wrong_answer(grades_answers, wrong, reason):
+    grades_answers(check_pair_warping_error, warping_error, [(wrong, reason)], stub_error)
+
+
+def test_the_package_warping_error_is_refused(monkeypatch):
+    monkeypatch.setenv("NSTLAB_STRICT_CHECKS", "1")
+    with pytest.raises(WriteItYourself, match="pair_warping_error"):
+        check_pair_warping_error(pair_warping_error)
 
 
 def right(image, warped, mask):

@@ -1,8 +1,10 @@
-"""Checks for the exercise of notebook 10: Ruder et al.'s temporal loss.
+"""Checks for the exercises of notebook 10: the warping error of a pair of frames, and Ruder
+et al.'s temporal loss.
 
-The check runs the learner's function on small random frames, a random occlusion mask and
-a target, and compares it with the formula ``sum(c * (x - w)^2) / D`` (D = H * W * 3), and
-checks that TensorFlow can take its gradient.
+Each check runs the learner's function on small random frames, a random occlusion mask (and,
+for the warping error, a smooth random flow) and compares it with the formula: the mean over
+trusted pixels of the squared difference after warping, and ``sum(c * (x - w)^2) / D``
+(D = H * W * 3), whose gradient TensorFlow must be able to take.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 
 from nstlab.classroom.checks._base import Solver, exercise_check, expect, input_rng
 
-__all__ = ["check_temporal_loss"]
+__all__ = ["check_pair_warping_error", "check_temporal_loss"]
 
 
 def _inputs():
@@ -19,6 +21,42 @@ def _inputs():
     image, warped = rng.uniform(size=(2, 1, 6, 7, 3)).astype(np.float32)
     mask = (rng.uniform(size=(6, 7)) > 0.4).astype(np.float32)
     return image, warped, mask
+
+
+@exercise_check("the warping error of a pair", solvers=[
+    Solver("nstlab.video.temporal.pair_warping_error",
+           why="the measure this exercise asks you to write")])
+def check_pair_warping_error(pair_warping_error):
+    """``pair_warping_error(frame, previous, flow, mask)``: warp ``previous`` by ``flow``
+    (``nstlab.video.flow.warp``), then the mean, over the pixels where ``mask`` is 1, of the
+    squared difference with ``frame``, averaged over the three channels."""
+    from nstlab.video.flow import warp
+
+    rng = input_rng(11)
+    frame, previous = rng.uniform(size=(2, 6, 7, 3)).astype(np.float32)
+    flow = rng.uniform(-1.5, 1.5, size=(6, 7, 2)).astype(np.float32)
+    mask = (rng.uniform(size=(6, 7)) > 0.4).astype(np.float32)
+    got = pair_warping_error(frame, previous, flow, mask)
+    expect(got is not None, "pair_warping_error returned None: did you forget `return`?")
+    expect(np.size(np.asarray(got)) == 1, f"the error should be one number, got shape "
+                                          f"{np.shape(np.asarray(got))}")
+    value = float(np.asarray(got))
+    squared = np.mean((frame - warp(previous, flow)) ** 2, axis=-1)
+    want = float((squared * mask).sum() / mask.sum())
+    if not np.isclose(value, want, rtol=1e-4):
+        hints = (
+            (float(np.mean((frame - previous) ** 2 * mask[..., None]) / mask.mean()),
+             "warp `previous` by the flow first (flow.warp(previous, flow)): a frame that "
+             "follows the scene is not flicker"),
+            (float(np.mean(squared)), "count only the pixels the mask trusts: multiply by the "
+                                      "mask and divide by its sum"),
+            (float((squared * mask).sum() / squared.size), "divide by the number of trusted "
+                                                           "pixels (the mask's sum), not all"),
+            (float((squared * mask).sum()), "divide the sum by the number of trusted pixels"),
+        )
+        for wrong, hint in hints:
+            expect(not np.isclose(value, wrong, rtol=1e-4), hint)
+        expect(False, f"your error is {value:.6g}, the formula gives {want:.6g}")
 
 
 @exercise_check("the temporal loss", solvers=[
