@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from nstlab.imaging.images import to_uint8
+from nstlab.video.frames import video_module
 
 #: Ruder et al. (2016), section 3.2: the forward-backward check's tolerances.
 CONSISTENCY_RELATIVE, CONSISTENCY_ABSOLUTE = 0.01, 0.5
@@ -26,7 +27,7 @@ BOUNDARY_RELATIVE, BOUNDARY_ABSOLUTE = 0.01, 0.002
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
-    import cv2
+    cv2 = video_module("cv2")
 
     return cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2GRAY)
 
@@ -36,7 +37,7 @@ def optical_flow(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
     Both are RGB images of one size, float in [0, 1]. OpenCV's DIS flow, medium preset.
     """
-    import cv2
+    cv2 = video_module("cv2")
 
     if frame.shape != reference.shape:
         raise ValueError(f"frames of different shapes: {frame.shape} and {reference.shape}")
@@ -56,7 +57,7 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     Points that fall outside ``image`` take the nearest edge pixel; the occlusion mask
     marks them as not to be trusted.
     """
-    import cv2
+    cv2 = video_module("cv2")
 
     map_x, map_y = _sample_points(flow)
     return cv2.remap(np.asarray(image, np.float32), map_x, map_y, cv2.INTER_LINEAR,
@@ -98,7 +99,7 @@ def flow_and_mask(frame: np.ndarray, previous: np.ndarray) -> tuple[np.ndarray, 
 
 def flow_picture(flow: np.ndarray, max_motion: float | None = None) -> np.ndarray:
     """A flow field as colours (hue: direction, brightness: speed), RGB float in [0, 1]."""
-    import cv2
+    cv2 = video_module("cv2")
 
     speed, angle = cv2.cartToPolar(flow[..., 0], flow[..., 1])
     top = max_motion or max(float(speed.max()), 1e-6)

@@ -37,6 +37,21 @@ class VideoError(ImageError):
     """A clip that cannot be read or written (not a video, no frames, mixed sizes ...)."""
 
 
+#: The packages of the ``video`` extra, by module name.
+VIDEO_EXTRA = {"av": "PyAV", "cv2": "OpenCV"}
+
+
+def video_module(name: str):
+    """Import ``av`` or ``cv2``; a :class:`VideoError` naming the extra when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise VideoError(f"video needs {VIDEO_EXTRA[name]}, which is not installed: "
+                         'pip install "nstlab[video]"') from None
+
+
 @dataclass(frozen=True)
 class ClipInfo:
     """What a clip's header (or a folder's files) says, without decoding the frames."""
@@ -86,7 +101,7 @@ def probe(source) -> ClipInfo:
     if path.suffix.lower() in FRAME_SUFFIXES:
         raise VideoError(f"{source} is one image, not a video (nstlab stylize paints one "
                          "picture; a clip is a video file or a folder of frames)")
-    import av
+    av = video_module("av")
 
     try:
         with av.open(os.fspath(path)) as container:
@@ -125,7 +140,7 @@ def read_frames(source, *, size: int | None = None) -> Iterator[np.ndarray]:
         for file in frame_files(path):
             yield load_image(file, max_size=size)
         return
-    import av
+    av = video_module("av")
 
     with av.open(os.fspath(path)) as container:
         for frame in container.decode(video=0):
@@ -141,7 +156,7 @@ def check_encoder(output) -> str | None:
     suffix = Path(output).suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         return None
-    import av
+    av = video_module("av")
 
     name = ENCODERS.get(suffix)
     try:
@@ -158,7 +173,7 @@ def write_video(frames: Iterable[np.ndarray], path, *, fps: float = DEFAULT_FPS)
 
     Widths and heights are made even (H.264 needs it) by dropping the last column or row.
     """
-    import av
+    av = video_module("av")
 
     path = Path(path)
     encoder = check_encoder(path)

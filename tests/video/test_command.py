@@ -155,3 +155,16 @@ def test_overwrite_makes_way_for_other_settings_only(clip_file, starry_path, tmp
     assert "another run" in capsys.readouterr().err
     assert main([*command, "--tv-weight", "5", "--overwrite"]) == 0
     assert "5 frames made" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module, name", [("av", "PyAV"), ("cv2", "OpenCV")])
+def test_without_the_video_extra_it_says_what_to_install(module, name, monkeypatch, clip_file,
+                                                         starry_path, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(frames.VideoError, match=rf'^video needs {name}, which is not '
+                                                r'installed: pip install "nstlab\[video\]"$'):
+        frames.video_module(module)
+    if module == "av":
+        code = main(["video", str(clip_file), str(starry_path), "-o", str(tmp_path / "o.mp4")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and 'pip install "nstlab[video]"' in err
