@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import threading
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -82,3 +83,27 @@ def sigterm_as_interrupt():
         yield interruption
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Within the block, Ctrl-C and SIGTERM wait; one that arrived is raised when it ends.
+
+    For writes that must finish together, such as a video frame and the record that says
+    it is done: a stop between the two would leave a frame on disk that the record does not
+    count. Off the main thread (where Python cannot set handlers) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, frame: arrived.append(signum))
+                for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])

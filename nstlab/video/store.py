@@ -2,9 +2,11 @@
 
 A store is a folder of frames (``frame_000001.png`` ...) and a record, ``video.json``: the
 run's settings, the clip's frame count, and how far each pass got. Each frame is written
-atomically before the record says it is done, so a run stopped at any moment (Ctrl-C,
-SIGTERM, a crash) loses at most the frame it was working on. A folder that holds another
-run's frames (other settings, another clip) is refused, never mixed or overwritten.
+atomically before the record says it is done, and a Ctrl-C or SIGTERM waits until both
+are written. So a stopped run loses at most the frame it was working on; a crash, at most
+a frame on disk that the record does not count, which the next run makes again. A folder
+that holds another run's frames (other settings, another clip) is refused, never mixed
+or overwritten.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nstlab.base.files import write_atomically
+from nstlab.base.messages import interrupts_deferred
 from nstlab.base.validators import OptionError
 from nstlab.imaging.images import load_image
 from nstlab.video.frames import frame_name, write_frame
@@ -71,10 +74,14 @@ class FrameStore:
         return load_image(self.folder / frame_name(index))
 
     def save(self, index: int, frame: np.ndarray, pass_number: int, done: int) -> None:
-        """Keep frame ``index``; then record that ``pass_number`` has ``done`` frames."""
-        write_frame(frame, self.folder, index)
-        self.progress = {"pass": pass_number, "done": done}
-        self._write()
+        """Keep frame ``index``; then record that ``pass_number`` has ``done`` frames.
+
+        A stop (Ctrl-C, SIGTERM) that arrives meanwhile waits until both are written.
+        """
+        with interrupts_deferred():
+            write_frame(frame, self.folder, index)
+            self.progress = {"pass": pass_number, "done": done}
+            self._write()
 
     def chunk_done(self, first: int, end: int) -> bool:
         """Whether the chunk keeping frames ``first .. end - 1`` is kept (:mod:`.chunks`)."""
@@ -87,11 +94,12 @@ class FrameStore:
         """Keep all the frames a chunk made (its warm-up too), then record it as done."""
         folder = self._chunk_folder(first)
         folder.mkdir(parents=True, exist_ok=True)
-        for offset, frame in enumerate(frames):
-            write_frame(frame, folder, offset)
-        self.progress = dict(self.progress, chunks=[*self.progress.get("chunks", []),
-                                                    [first, end]])
-        self._write()
+        with interrupts_deferred():
+            for offset, frame in enumerate(frames):
+                write_frame(frame, folder, offset)
+            self.progress = dict(self.progress, chunks=[*self.progress.get("chunks", []),
+                                                        [first, end]])
+            self._write()
 
     def load_chunk(self, first: int, count: int) -> list[np.ndarray]:
         """The ``count`` frames a chunk made, its warm-up first."""

@@ -1,11 +1,12 @@
-"""`nstlab.base.messages`: one-line errors and SIGTERM turned into an interrupt."""
+"""`nstlab.base.messages`: one-line errors, SIGTERM turned into an interrupt, stops deferred."""
 
 import os
 import signal
 
 import pytest
 
-from nstlab.base.messages import EXIT_USAGE, Terminated, fail, one_line, sigterm_as_interrupt
+from nstlab.base.messages import (EXIT_USAGE, Terminated, fail, interrupts_deferred, one_line,
+                                   sigterm_as_interrupt)
 
 
 def test_fail_prints_one_line_and_returns_the_code(capsys):
@@ -24,3 +25,16 @@ def test_sigterm_raises_an_interrupt_inside_the_block_only():
     assert interruption.terminated and interruption.name == "SIGTERM"
     assert interruption.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_inside_a_deferred_block_arrives_when_the_block_has_ended(signum):
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt():
+            with interrupts_deferred():
+                os.kill(os.getpid(), signum)
+                finished.append("the rest of the block")
+            finished.append("after the block")
+    assert finished == ["the rest of the block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
