@@ -120,9 +120,12 @@ def run(args) -> int:
     if video.method == "optimize":
         still = still.validate(clip[0], args.styles, flags=True)
     folder = store_folder(args.output)
+    # Chunks change the frames (each starts its own chain), so a store made with one plan
+    # is refused by a run with another: --engine, --chunk-frames and --overlap count too.
+    chunks = ([video.chunk_frames, video.overlap] if video.engine == "ray" else None)
     settings = {"options": dict(still.settings(), **video.settings()),
                 "input": str(Path(args.input).resolve()), "styles": list(args.styles),
-                "size": list(clip[0].shape[:2])}
+                "size": list(clip[0].shape[:2]), "chunks": chunks}
     try:
         store = FrameStore(folder, settings, len(clip))
     except OptionError:

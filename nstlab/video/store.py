@@ -51,7 +51,8 @@ class FrameStore:
             kept = json.loads(record.read_text())
             if kept.get("settings") != self.settings or kept.get("frames") != self.frames:
                 raise OptionError(f"{self.folder} holds the frames of another run (other "
-                                  "options or input); choose another output, or --overwrite")
+                                  "options, input or engine); choose another output, or "
+                                  "--overwrite")
             self.progress = kept["progress"]
         elif self.folder.exists() and any(self.folder.iterdir()):
             raise OptionError(f"{self.folder} is not empty and is not a video run's folder; "

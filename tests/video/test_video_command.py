@@ -44,6 +44,18 @@ def test_a_folder_of_frames_in_and_out(clip_file, starry_path, tmp_path):
     assert [p.name for p in frames.frame_files(out)] == [frames.frame_name(i) for i in range(3)]
 
 
+def test_frames_of_one_engine_are_not_resumed_by_the_other(clip_file, starry_path, tmp_path,
+                                                           capsys):
+    out = tmp_path / "styled"
+    assert main(["video", str(clip_file), str(starry_path), "-o", str(out), *TINY]) == 0
+    capsys.readouterr()
+    # Refused when the store is opened, before a Ray starts: chunks would make other frames.
+    assert main(["video", str(clip_file), str(starry_path), "-o", str(out), *TINY,
+                 "--engine", "ray"]) == 2
+    assert "holds the frames of another run" in capsys.readouterr().err
+    assert len(frames.frame_files(out)) == 5
+
+
 def _write(path, text):
     path.write_text(text)
     return path
