@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -176,6 +175,7 @@ def photo_source(name: str):
 
 
 def main(argv=None) -> int:
+    from nstlab.base.hardware import describe_machine
     from nstlab.engine.precision import PRECISION_CHOICES
     from nstlab.fast.recipe import SHIPPED_MODELS
 
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
               "train_steps_per_second": training[0]["steps_per_second"],
               "train_size": args.train_size, "train_batch": args.train_batch,
               "train_width": width, "peer": peer is not None,
-              "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+              "machine": describe_machine(),
               "date": time.strftime("%Y-%m-%d")}
     if args.json:
         print(json.dumps(report))

@@ -10,9 +10,11 @@ Night, four ways in this process:
 
 and, with ``--ray``, the temporal optimisation as overlapping chunks on a local Ray
 (``--chunk-frames``, ``--overlap``), against the same chunks in this process: frames per
-minute, the largest pixel difference between the two, and the warping error at the seams
-against the other pairs. Frames per minute count the frames made by that call, after one
-warm-up run that builds the network, so they are the steady rate of a long clip.
+minute; the mean and largest pixel difference between the two, and against one chain in
+this process (what ``nstlab video`` without ``--engine ray`` makes); and the warping error at
+the seams and over each seam's cross-fade, against the other pairs. Frames per minute count
+the frames made by that call, after one warm-up run that builds the network, so they are the
+steady rate of a long clip.
 
     python benchmarks/video.py --json
     python benchmarks/video.py --size 128 --frames 12 --steps 50 --ray
@@ -24,22 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 import numpy as np
-
-
-def cpu_name() -> str:
-    """The processor's model name (Linux), else what platform knows."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(clip, style, **keywords) -> dict:
@@ -53,25 +42,38 @@ def run(clip, style, **keywords) -> dict:
 def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int) -> dict:
     from nstlab.batch.engines import InProcessEngine
     from nstlab.video.chunks import run_chunk, seams, stylize_in_chunks
-    from nstlab.video.transfer import split_options
+    from nstlab.video.transfer import split_options, stylize_video_with
 
     still, video = split_options({"size": size, "steps": steps, "engine": "ray",
                                   "chunk_frames": chunk_frames, "overlap": overlap})
     still, video = still.validate(clip[0], [style]), video.validate()
     here = stylize_in_chunks(still, video, clip, [style], progress=False,
                              engine=InProcessEngine(run_chunk))
+    one_chain = stylize_video_with(still, video, clip, [style], progress=False)
     started = time.perf_counter()
     on_ray = stylize_in_chunks(still, video, clip, [style], progress=False)
     seconds = time.perf_counter() - started  # with Ray's start and its workers' imports
     errors = np.array(on_ray.warping_errors)
     seam = seams(len(clip), chunk_frames)
+    # The pairs a seam's cross-fade spreads over: from the frame before the overlap on.
+    spread = sorted({pair for last in seam for pair in range(max(0, last - overlap), last + 1)})
+    others = np.delete(errors, spread)
+
+    def differences(a, b) -> dict:
+        gaps = np.abs(np.stack(a) - np.stack(b))
+        return {"mean": float(gaps.mean()), "max": float(gaps.max())}
+
     return {"chunks_in_process_frames_per_minute": here.frames_per_minute,
+            "one_chain_frames_per_minute": one_chain.frames_per_minute,
             "ray_frames_per_minute": 60 * len(clip) / seconds,
-            "ray_max_pixel_difference": float(max(np.abs(a - b).max() for a, b in
-                                                  zip(here.frames, on_ray.frames, strict=True))),
+            "ray_against_chunks_in_process": differences(here.frames, on_ray.frames),
+            "ray_against_one_chain": differences(one_chain.frames, on_ray.frames),
             "warping_error": on_ray.warping_error,
-            "seam_warping_error": float(errors[seam].mean()) if seam else None,
-            "other_warping_error_max": float(np.delete(errors, seam).max())}
+            "one_chain_warping_error": one_chain.warping_error,
+            "seam_warping_error_max": float(errors[seam].max()) if seam else None,
+            "cross_fade_warping_error_mean": float(errors[spread].mean()) if seam else None,
+            "other_warping_error_mean": float(others.mean()) if others.size else None,
+            "other_warping_error_max": float(others.max()) if others.size else None}
 
 
 def main(argv=None) -> dict:
@@ -89,6 +91,7 @@ def main(argv=None) -> dict:
     from nstlab.base import native_logs
 
     native_logs.import_tensorflow(quiet=True)
+    from nstlab.base.hardware import describe_machine
     from nstlab.imaging.data import painting_path
     from nstlab.video.clip import sample_clip
 
@@ -112,7 +115,7 @@ def main(argv=None) -> dict:
     if args.ray:
         results["ray"] = chunked(clip, style, args.size, args.steps, args.chunk_frames,
                                  args.overlap)
-    record = {"machine": f"{cpu_name()}, {os.cpu_count()} cores",
+    record = {"machine": describe_machine(),
               "load_average": os.getloadavg()[0],
               "size": args.size, "frames": args.frames, "steps": args.steps, **results}
     if args.json:

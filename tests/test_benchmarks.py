@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nstlab.base.hardware import fastest_precision
+from nstlab.base.hardware import describe_machine, fastest_precision
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -84,3 +84,18 @@ def test_video_reports_both_methods_and_their_flicker():
     assert result["optimize_flicker_ratio"] == pytest.approx(
         result["optimize_independent"]["warping_error"]
         / result["optimize_temporal"]["warping_error"])
+
+
+def test_fast_recipes_trains_a_variant_and_scores_it_on_an_unseen_photo():
+    command = [sys.executable, str(BENCHMARKS / "fast_recipes.py"), "--training-photos",
+               "samples", "--variants",
+               "content block2_conv2", "--steps", "1", "--train-size", "64", "--batch", "1",
+               "--width", "4", "--style-size", "64", "--size", "48", "--photos",
+               "grace_hopper", "--json"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    rows = [row for row in result["rows"] if row["variant"] != "peer"]
+    assert [(row["variant"], row["photo"]) for row in rows] == [
+        ("content block2_conv2", "grace_hopper")]
+    assert -1 <= rows[0]["structure"] <= 1 and rows[0]["style_loss"] > 0
+    assert result["machine"] == describe_machine()

@@ -33,6 +33,39 @@ def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str]:
     return set()
 
 
+def cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The processor's model name as Linux reports it (``"AMD EPYC"``), else the platform's."""
+    import platform
+
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The machine in one line, to write beside a measured figure.
+
+    >>> describe_machine()  # doctest: +SKIP
+    'AMD EPYC, 2 cores, AVX512_BF16 (precision auto: bfloat16)'
+
+    The same model name can come with or without the bfloat16 instructions, which decide
+    ``precision="auto"`` and speed, so they are named.
+    """
+    import os
+
+    flags = cpu_flags(cpuinfo)
+    native = sorted(flag.upper() for flag in flags & BFLOAT16_CPU_FLAGS)
+    if "amx_tile" in flags:
+        native.append("AMX")
+    kind = ", ".join(native) if native else "no bfloat16 instructions"
+    auto = "bfloat16" if flags & BFLOAT16_CPU_FLAGS else "float32"
+    return f"{cpu_model(cpuinfo)}, {os.cpu_count()} cores, {kind} (precision auto: {auto})"
+
+
 def gpu_compute_capabilities() -> list[tuple[int, int]]:
     """The CUDA compute capability of each GPU TensorFlow sees; ``(0, 0)`` if unknown."""
     import tensorflow as tf

@@ -19,6 +19,18 @@ def test_cpu_flags_are_empty_without_cpuinfo(tmp_path):
     assert hardware.cpu_flags(tmp_path / "missing") == set()
 
 
+@pytest.mark.parametrize("flags, named", [
+    ("fpu avx2 fma", "no bfloat16 instructions (precision auto: float32)"),
+    ("avx2 avx512_bf16", "AVX512_BF16 (precision auto: bfloat16)"),
+    ("avx512_bf16 amx_bf16 amx_tile", "AMX_BF16, AVX512_BF16, AMX (precision auto: bfloat16)"),
+])
+def test_the_machine_is_described_with_its_bfloat16_instructions(tmp_path, flags, named):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
+    described = hardware.describe_machine(cpuinfo)
+    assert described.startswith("AMD EPYC, ") and described.endswith(named)
+
+
 @pytest.mark.parametrize("flags, gpus, expected", [
     ({"avx2", "fma"}, [], "float32"),
     ({"avx2", "avx512_bf16"}, [], "mixed_bfloat16"),

@@ -5,8 +5,14 @@ import signal
 
 import pytest
 
-from nstlab.base.messages import (EXIT_USAGE, Terminated, fail, interrupts_deferred, one_line,
-                                   sigterm_as_interrupt)
+from nstlab.base.messages import (
+    EXIT_USAGE,
+    Terminated,
+    fail,
+    interrupts_deferred,
+    one_line,
+    sigterm_as_interrupt,
+)
 
 
 def test_fail_prints_one_line_and_returns_the_code(capsys):
