@@ -18,6 +18,7 @@ and the frames travel through Ray's object store (``chunk_frames + overlap`` fra
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -83,7 +84,7 @@ def stylize_in_chunks(still, video: VideoOptions, clip: list, styles: list, *, s
     ``engine`` defaults to a :class:`~nstlab.batch.engines.RayEngine` (``video.address``,
     one CPU a chunk); an :class:`~nstlab.batch.engines.InProcessEngine` runs the same
     chunks one after another here, for comparison. Frames of chunks the ``store`` has kept
-    are read back, not made again.
+    are read back, not made again; when it has kept them all, the engine does not start.
     """
     from tqdm.auto import tqdm
 
@@ -101,11 +102,11 @@ def stylize_in_chunks(still, video: VideoOptions, clip: list, styles: list, *, s
     bar = tqdm(total=len(clip), initial=len(clip) - sum(e - f for _, f, e in todo),
                desc="frames", unit="frame", disable=not progress)
     made = 0
-    with engine:
-        threads = engine.threads() if isinstance(engine, RayEngine) else None
+    with engine if todo else contextlib.nullcontext():  # all kept: no Ray to start
+        threads = engine.threads() if todo and isinstance(engine, RayEngine) else None
         descriptions = [_description(still, video, clip, styles, *chunk, threads)
                         for chunk in todo]
-        for description, outcome in engine.outcomes(descriptions):
+        for description, outcome in (engine.outcomes(descriptions) if todo else ()):
             if outcome.get("status") != "finished":
                 raise ChunkFailed(f"{description['label']}: {_message(outcome)}")
             frames = [kept_pixels(frame) for frame in outcome["frames"]]

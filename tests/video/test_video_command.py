@@ -149,12 +149,20 @@ def test_the_fast_method_from_the_command_line(clip_file, tmp_path, capsys):
 
 
 @pytest.mark.ray
-def test_chunks_on_a_local_ray_from_the_command_line(clip_file, starry_path, tmp_path, capsys):
+def test_chunks_on_a_local_ray_from_the_command_line(clip_file, starry_path, tmp_path, capsys,
+                                                     monkeypatch):
+    from nstlab.batch.engines import RayEngine
+
     out = tmp_path / "out.mp4"
     command = ["video", str(clip_file), str(starry_path), "-o", str(out), *TINY,
                "--engine", "ray", "--chunk-frames", "2", "--overlap", "1"]
     assert main(command) == 0
     assert frames.probe(out).frames == 5
+
+    def no_ray(self):
+        raise AssertionError("every chunk is kept: Ray need not start")
+
+    monkeypatch.setattr(RayEngine, "__enter__", no_ray)
     assert main([*command, "--overwrite"]) == 0  # a finished store: nothing to make again
     assert "0 frames made" in capsys.readouterr().out
 

@@ -5,7 +5,9 @@ fixture grades it once with ``nstlab grade --jobs 2``, and each test reads what 
 teacher sees (the CSV, the screen) and what must not happen (a file outside the sandbox
 changed, a process left, a connection made, a secret read). The notebooks are tiny
 quick-mode notebooks written here (:mod:`tinycourse`, and a one-exercise colour course
-for the refused solvers), so the whole grading takes well under a minute on 2 cores.
+for the refused solvers): the whole grading takes about a minute and a half on 2 quiet
+cores (about 7 s a notebook: the sandbox, the kernel and TensorFlow for the one
+TensorFlow exercise; under CI's load, up to five minutes).
 """
 
 import argparse
