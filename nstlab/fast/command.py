@@ -72,6 +72,10 @@ def add_commands(subparsers) -> None:
                            default=None, help=f"{text} (default {getattr(DEFAULTS, name)})")
     group.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=None,
                        help=f"the loss network (default {DEFAULTS.backbone})")
+    flag, keywords = options.argument(
+        "content_layers", help="Keras layer names for the content loss (default "
+                               f"{','.join(DEFAULTS.content_layers)}, as Johnson et al.)")
+    group.add_argument(flag, **keywords)
     train.add_argument("--resume", default=None, metavar="MODEL.keras",
                        help="go on from a model file written by train-fast")
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
@@ -122,6 +126,8 @@ def _recipe_given(args) -> dict:
              if getattr(args, name) is not None}
     if args.backbone is not None:
         given["backbone"] = args.backbone
+    if args.content_layers is not None:
+        given["content_layers"] = tuple(args.content_layers)
     return given
 
 

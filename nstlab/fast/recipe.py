@@ -24,6 +24,14 @@ STRATEGIES = ("default", "mirrored", "multi-worker")
 SHIPPED_MODELS = {"starry_night": "starry_night.keras"}
 MODELS_DIR = Path(__file__).parent / "models"
 
+#: The content layer of Johnson et al. (relu2_2, Keras's ``block2_conv2``): a shallow layer
+#: ties the network's picture to the photo's edges and shading, so faces, buildings and skies
+#: stay (``benchmarks/fast_recipes.py`` measured it against deeper layers).
+FAST_CONTENT_LAYERS = ("block2_conv2",)
+#: What models trained before the recipe recorded its content layers used (the still
+#: default, :data:`nstlab.engine.defaults.DEFAULT_CONTENT_LAYERS`).
+UNRECORDED_CONTENT_LAYERS = ("block4_conv2",)
+
 #: What a model file says it is (its record's ``format``) and the record's version.
 MODEL_FORMAT = "nstlab-fast-style"
 MODEL_VERSION = 1
@@ -60,6 +68,10 @@ class Recipe:
     content_weight, style_weight, tv_weight : float
         As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.run.options`); for a batch each
         part is the mean over its images.
+    content_layers : tuple of str
+        The layers of the content loss (default :data:`FAST_CONTENT_LAYERS`, Johnson et al.'s
+        ``block2_conv2``, not the still default ``block4_conv2``: with the deeper layer a
+        network learns to repaint the layout too, and skies and faces dissolve).
     backbone : str
         The loss network (``"vgg16"`` offline, ``"vgg19"`` downloaded once).
     seed : int
@@ -75,6 +87,7 @@ class Recipe:
     content_weight: float = DEFAULT_CONTENT_WEIGHT
     style_weight: float = DEFAULT_STYLE_WEIGHT
     tv_weight: float = DEFAULT_TV_WEIGHT
+    content_layers: tuple[str, ...] = FAST_CONTENT_LAYERS
     backbone: str = "vgg16"
     seed: int = 0
 
@@ -89,19 +102,27 @@ class Recipe:
                    for name in ("content_weight", "style_weight", "tv_weight")}
         numbers["learning_rate"] = check_number(self.learning_rate, "learning_rate", above=0)
         check_choice(self.backbone, backbones.BACKBONES, "backbone")
+        layers = tuple(backbones.check_layers(self.content_layers, self.backbone))
+        if not layers:
+            raise OptionError("content_layers: give at least one layer")
         smallest = backbones.min_input_size("block5_conv1")
         if whole["size"] < smallest:
             raise OptionError(f"size must be at least {smallest} px (the loss network's "
                               f"deepest style layer needs it), got {whole['size']}")
-        return Recipe(**{**asdict(self), **whole, **numbers})
+        return Recipe(**{**asdict(self), **whole, **numbers, "content_layers": layers})
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
-        """The recipe recorded in a model file (unknown keys from newer versions ignored)."""
+        """The recipe recorded in a model file (unknown keys from newer versions ignored).
+
+        A record without ``content_layers`` was trained before they were recorded, with
+        :data:`UNRECORDED_CONTENT_LAYERS`.
+        """
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        known["content_layers"] = tuple(data.get("content_layers", UNRECORDED_CONTENT_LAYERS))
         return cls(**known)
 
 

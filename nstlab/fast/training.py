@@ -191,7 +191,8 @@ def train_fast(
     **recipe
         Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
         ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
-        ``content_weight``, ``style_weight``, ``tv_weight``, ``backbone``, ``seed``.
+        ``content_weight``, ``style_weight``, ``tv_weight``, ``content_layers``,
+        ``backbone``, ``seed``.
 
     Returns
     -------
@@ -200,6 +201,10 @@ def train_fast(
     """
     steps = check_steps(steps)
     precision = resolve_precision(precision)
+    if isinstance(recipe.get("content_layers"), str):
+        recipe["content_layers"] = (recipe["content_layers"],)
+    if "content_layers" in recipe:
+        recipe["content_layers"] = tuple(recipe["content_layers"])
     unknown = sorted(set(recipe) - set(Recipe.__dataclass_fields__))
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
@@ -224,6 +229,7 @@ def train_fast(
         if weights is not None:
             model.set_weights(weights)
         objective = Objective(None, style_image, batch_content=True, backbone=plan.backbone,
+                              content_layers=list(plan.content_layers),
                               content_weight=plan.content_weight,
                               style_weight=plan.style_weight, tv_weight=plan.tv_weight,
                               precision=precision)

@@ -119,6 +119,8 @@ def test_training_lowers_the_loss_and_records_every_layer(trained):
     assert history.total[-3:].mean() < history.total[:3].mean()
     assert set(history.style) == {"block1_conv1", "block2_conv1", "block3_conv1",
                                   "block4_conv1", "block5_conv1"}
+    assert set(history.content) == {"block2_conv2"}  # Johnson et al.'s, the recipe's default
+    assert tuple(result.record["recipe"]["content_layers"]) == ("block2_conv2",)
     assert result.record["steps"] == 12 and path.is_file()
 
 
@@ -130,6 +132,19 @@ def test_resume_goes_on_from_the_saved_steps(trained, photo_folder, starry_path,
     assert len(result.history) == 15
     with pytest.raises(ModelFileError, match="width differs"):
         train_fast(starry_path, photo_folder, steps=1, resume=path, width=8, progress=False)
+    with pytest.raises(ModelFileError, match="content_layers differs"):
+        train_fast(starry_path, photo_folder, steps=1, resume=path, progress=False,
+                   content_layers="block4_conv2")
+
+
+def test_a_recipe_recorded_before_its_content_layers_were_is_read_as_trained():
+    from nstlab.fast.recipe import UNRECORDED_CONTENT_LAYERS, Recipe
+
+    old = {name: value for name, value in Recipe().to_dict().items()
+           if name != "content_layers"}
+    assert Recipe.from_dict(old).content_layers == UNRECORDED_CONTENT_LAYERS
+    assert Recipe.from_dict(Recipe().to_dict()) == Recipe()
+    assert Recipe(content_layers=["block3_conv1"]).checked().content_layers == ("block3_conv1",)
 
 
 def test_ctrl_c_keeps_the_weights_of_the_last_step(photo_folder, starry_path, tmp_path):

@@ -111,6 +111,10 @@ def test_bad_input_is_one_line_exit_2(quick_model, photo_folder, small_photo, st
         "unknown colour mode": ["fast", "starry_night", str(small_photo), "-o",
                                 str(tmp_path / "j.png"), "--preserve-color", "sepia"],
         "unknown precision": [*train, str(photo_folder), "-o", out, "--precision", "int8"],
+        "unknown content layer": [*train, str(photo_folder), "-o", out, "--content-layers",
+                                  "block9_conv1"],
+        "content layer differs": [*train, str(photo_folder), "-o", out, "--resume",
+                                  str(quick_model), "--content-layers", "block3_conv1"],
     }
     for name, argv in cases.items():
         capsys.readouterr()
