@@ -76,12 +76,15 @@ def package_data_files() -> set[str]:
             for pattern in patterns for path in (REPO / "nstlab").glob(pattern)}
 
 
-def test_the_paintings_ship_as_package_data_with_their_pinned_hashes():
+def test_the_paintings_and_models_ship_as_package_data_with_their_pinned_hashes():
     from nstlab.base.files import sha256_of
     from nstlab.imaging.data import PAINTINGS
 
     expected = {f"imaging/paintings/{painting.filename}" for painting in PAINTINGS.values()}
-    fast_model = {"fast/models/starry_night.keras", "fast/models/README.md"}
+    from nstlab.fast.recipe import SHIPPED_MODELS
+
+    fast_model = {f"fast/models/{file}" for file in SHIPPED_MODELS.values()}
+    fast_model.add("fast/models/README.md")
     assert package_data_files() == expected | {"imaging/paintings/CREDITS.txt"} | fast_model
     for painting in PAINTINGS.values():
         path = REPO / "nstlab" / "imaging" / "paintings" / painting.filename

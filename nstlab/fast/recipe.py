@@ -21,7 +21,8 @@ CHECKPOINT_EVERY = 100  # steps between two saves of the model file
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
 #: Models that ship with nstlab, by name: the file inside ``nstlab/fast/models``.
-SHIPPED_MODELS = {"starry_night": "starry_night.keras"}
+SHIPPED_MODELS = {"starry_night": "starry_night.keras", "shipwreck": "shipwreck.keras",
+                  "woman_with_hat": "woman_with_hat.keras"}
 MODELS_DIR = Path(__file__).parent / "models"
 
 #: The content layer of Johnson et al. (relu2_2, Keras's ``block2_conv2``): a shallow layer

@@ -13,7 +13,8 @@ SCORES = ("structure", "style_loss", "content_loss", "loss")
 
 def test_fast_benchmark_reports_the_json_keys(tmp_path):
     # 48 px: the peer refuses photos under 32 px a side (Grace Hopper is 41x48 here).
-    command = [sys.executable, str(SCRIPT), "--sizes", "48", "--stylize-steps", "2",
+    command = [sys.executable, str(SCRIPT), "--models", "starry_night", "--sizes", "48",
+               "--stylize-steps", "2",
                "--repeats", "1", "--train-size", "32", "--train-batch", "2",
                "--train-steps", "1", "--precisions", "float32", "mixed_bfloat16",
                "--sheets", str(tmp_path), "--json"]
