@@ -127,7 +127,7 @@ def _recipe_given(args) -> dict:
     if args.backbone is not None:
         given["backbone"] = args.backbone
     if args.content_layers is not None:
-        given["content_layers"] = tuple(args.content_layers)
+        given["content_layers"] = args.content_layers
     return given
 
 
@@ -148,11 +148,11 @@ def run_train(args) -> int:
     if args.resume is not None:
         saved = Recipe.from_dict(modelfile.read_record(recipe.model_path(args.resume),
                                                        backbone=args.backbone)["recipe"])
-        for name, value in given.items():
-            if getattr(saved, name) != value:
-                raise validators.OptionError(
-                    f"--{name.replace('_', '-')} {value} differs from the recipe of "
-                    f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
+        if changed := saved.differing(given):
+            name = changed[0]
+            raise validators.OptionError(
+                f"--{name.replace('_', '-')} {given[name]} differs from the recipe of "
+                f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
     else:
         Recipe(**given).checked()
     image_shape(args.style)

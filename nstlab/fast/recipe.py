@@ -115,6 +115,13 @@ class Recipe:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def differing(self, given: dict) -> list[str]:
+        """The names in ``given`` whose value, checked as this recipe's are, is not this
+        recipe's (``--resume`` keeps a recipe: ``"block2_conv2"`` and ``("block2_conv2",)``
+        are the same layers, ``width=8`` against 16 is not)."""
+        wanted, mine = Recipe(**{**asdict(self), **given}).checked(), self.checked()
+        return [name for name in given if getattr(wanted, name) != getattr(mine, name)]
+
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
         """The recipe recorded in a model file (unknown keys from newer versions ignored).

@@ -201,17 +201,13 @@ def train_fast(
     """
     steps = check_steps(steps)
     precision = resolve_precision(precision)
-    if isinstance(recipe.get("content_layers"), str):
-        recipe["content_layers"] = (recipe["content_layers"],)
-    if "content_layers" in recipe:
-        recipe["content_layers"] = tuple(recipe["content_layers"])
     unknown = sorted(set(recipe) - set(Recipe.__dataclass_fields__))
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
     weights, record = _resumed(resume, recipe.get("backbone"))
     if record is not None:
         saved = Recipe.from_dict(record["recipe"])
-        if changed := [name for name, value in recipe.items() if getattr(saved, name) != value]:
+        if changed := saved.differing(recipe):
             raise ModelFileError(f"resume: {changed[0]} differs from the recipe in '{resume}' "
                                  f"({getattr(saved, changed[0])!r}); leave it out")
         plan = saved.checked()

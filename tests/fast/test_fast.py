@@ -145,6 +145,8 @@ def test_a_recipe_recorded_before_its_content_layers_were_is_read_as_trained():
     assert Recipe.from_dict(old).content_layers == UNRECORDED_CONTENT_LAYERS
     assert Recipe.from_dict(Recipe().to_dict()) == Recipe()
     assert Recipe(content_layers=["block3_conv1"]).checked().content_layers == ("block3_conv1",)
+    # --resume compares checked values: the same layers as a name or a tuple, not width 8.
+    assert Recipe().differing({"content_layers": "block2_conv2", "width": 8}) == ["width"]
 
 
 def test_ctrl_c_keeps_the_weights_of_the_last_step(photo_folder, starry_path, tmp_path):
