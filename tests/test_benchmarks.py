@@ -89,13 +89,14 @@ def test_video_reports_both_methods_and_their_flicker():
 def test_fast_recipes_trains_a_variant_and_scores_it_on_an_unseen_photo():
     command = [sys.executable, str(BENCHMARKS / "fast_recipes.py"), "--training-photos",
                "samples", "--variants",
-               "content block2_conv2", "--steps", "1", "--train-size", "64", "--batch", "1",
+               "content block3_conv3", "--steps", "1", "--train-size", "64", "--batch", "1",
                "--width", "4", "--style-size", "64", "--size", "48", "--photos",
                "grace_hopper", "--json"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     rows = [row for row in result["rows"] if row["variant"] != "peer"]
     assert [(row["variant"], row["photo"]) for row in rows] == [
-        ("content block2_conv2", "grace_hopper")]
+        ("content block3_conv3", "grace_hopper")]
+    assert rows[0]["content_layers"] == ["block3_conv3"]  # the variant's, not the default
     assert -1 <= rows[0]["structure"] <= 1 and rows[0]["style_loss"] > 0
     assert result["machine"] == describe_machine()
