@@ -18,7 +18,6 @@ and the frames travel through Ray's object store (``chunk_frames + overlap`` fra
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -102,20 +101,21 @@ def stylize_in_chunks(still, video: VideoOptions, clip: list, styles: list, *, s
     bar = tqdm(total=len(clip), initial=len(clip) - sum(e - f for _, f, e in todo),
                desc="frames", unit="frame", disable=not progress)
     made = 0
-    with engine if todo else contextlib.nullcontext():  # all kept: no Ray to start
-        threads = engine.threads() if todo and isinstance(engine, RayEngine) else None
-        descriptions = [_description(still, video, clip, styles, *chunk, threads)
-                        for chunk in todo]
-        for description, outcome in (engine.outcomes(descriptions) if todo else ()):
-            if outcome.get("status") != "finished":
-                raise ChunkFailed(f"{description['label']}: {_message(outcome)}")
-            frames = [kept_pixels(frame) for frame in outcome["frames"]]
-            first, end = description["first"], description["end"]
-            made_by[first] = frames
-            made += end - first
-            if store is not None:
-                store.save_chunk(first, end, frames)
-            bar.update(end - first)
+    if todo:  # all kept: no engine (no Ray) to start
+        with engine:
+            threads = engine.threads() if isinstance(engine, RayEngine) else None
+            descriptions = [_description(still, video, clip, styles, *chunk, threads)
+                            for chunk in todo]
+            for description, outcome in engine.outcomes(descriptions):
+                if outcome.get("status") != "finished":
+                    raise ChunkFailed(f"{description['label']}: {_message(outcome)}")
+                frames = [kept_pixels(frame) for frame in outcome["frames"]]
+                first, end = description["first"], description["end"]
+                made_by[first] = frames
+                made += end - first
+                if store is not None:
+                    store.save_chunk(first, end, frames)
+                bar.update(end - first)
     kept = joined(plan, made_by)
     if store is not None:
         for index, frame in enumerate(kept):
