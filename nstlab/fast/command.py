@@ -4,8 +4,10 @@
 
     nstlab train-fast STYLE PHOTOS -o model.keras [--size 128 --steps 1000 ...]
     nstlab train-fast STYLE PHOTOS -o model.keras --resume model.keras --steps 500
+    nstlab train-fast STYLE1 STYLE2 STYLE3 PHOTOS -o three.keras   (one network, 3 styles)
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
     nstlab fast MODEL photo.jpg -o out.png --size 512 --strength 0.8 --preserve-color post
+    nstlab fast three.keras photo.jpg -o out.png --style starry_night=0.6,shipwreck=0.4
 
 Same conventions as ``nstlab stylize``: every option and input is checked before
 TensorFlow starts; exit codes 0 done, 1 failed (NaN), 2 bad usage or input, 130 Ctrl-C,
@@ -23,7 +25,7 @@ from nstlab.base import validators
 from nstlab.base.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 from nstlab.engine import backbones
 from nstlab.fast import modelfile, photos, recipe
-from nstlab.fast.controls import check_controls
+from nstlab.fast.controls import check_controls, style_weights
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
     DEFAULT_STEPS,
@@ -57,8 +59,12 @@ def add_commands(subparsers) -> None:
         "train-fast", help="train a network that stylizes photos in one pass (Johnson et al.)",
         description="Train an image transformation network (Johnson, Alahi & Fei-Fei 2016) on "
                     "random crops of PHOTOS to minimise nstlab's style loss for STYLE. "
-                    "PHOTOS is a folder, or 'samples' for the photos installed with nstlab.")
-    train.add_argument("style", help="the style image (path or URL)")
+                    "PHOTOS is a folder, or 'samples' for the photos installed with nstlab. "
+                    "Several STYLE images train one network that paints each of them "
+                    "(conditional instance normalisation, Dumoulin et al. 2017).")
+    train.add_argument("style", nargs="+", metavar="STYLE",
+                       help="the style image (path or URL); give several for a network "
+                            "that paints each")
     train.add_argument("photos", help="a folder of photos, or 'samples'")
     train.add_argument("-o", "--output", required=True, metavar="MODEL.keras",
                        help="the model file (written every --save-every steps and at the end)")
@@ -112,6 +118,10 @@ def add_commands(subparsers) -> None:
                                "photo's colours) or luminance (the network also sees only the "
                                "photo's brightness); histogram needs a new training")
     fast.add_argument(flag, **keywords)
+    fast.add_argument("--style", default=None, metavar="NAME[=W,...]",
+                      help="for a model trained on several paintings: the one to paint, or "
+                           "a mix such as starry_night=0.7,shipwreck=0.3 (default: the "
+                           "first)")
     fast.add_argument("--overwrite", action="store_true",
                       help="replace OUTPUT if it exists (default: refuse)")
     fast.add_argument("--quiet", action="store_true", help="print nothing when done")
@@ -146,8 +156,12 @@ def run_train(args) -> int:
     steps = recipe.check_steps(args.steps)
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
     if args.resume is not None:
-        saved = Recipe.from_dict(modelfile.read_record(recipe.model_path(args.resume),
-                                                       backbone=args.backbone)["recipe"])
+        record = modelfile.read_record(recipe.model_path(args.resume), backbone=args.backbone)
+        saved = Recipe.from_dict(record["recipe"])
+        if (trained := len(modelfile.style_names(record))) != len(args.style):
+            raise validators.OptionError(
+                f"'{args.resume}' paints {trained} style(s), and {len(args.style)} were "
+                "given; --resume needs the same paintings")
         if changed := saved.differing(given):
             name = changed[0]
             raise validators.OptionError(
@@ -155,7 +169,8 @@ def run_train(args) -> int:
                 f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
     else:
         Recipe(**given).checked()
-    image_shape(args.style)
+    for style in args.style:
+        image_shape(style)
     photos.find_photos(args.photos)
 
     from nstlab.base import native_logs
@@ -167,7 +182,8 @@ def run_train(args) -> int:
 
     strategy = make_strategy(args.strategy)
     with sigterm_as_interrupt() as interruption:
-        result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
+        styles = args.style if len(args.style) > 1 else args.style[0]
+        result = train_fast(styles, args.photos, steps=steps, strategy=strategy,
                             precision=args.precision, resume=args.resume, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
     if result.path is None:
@@ -202,7 +218,8 @@ def run_fast(args) -> int:
     check_controls(args.size, args.strength, args.preserve_color,
                    names=("--size", "--strength", "--preserve-color"))
     path = recipe.model_path(args.model)
-    modelfile.read_record(path)
+    style_weights(args.style, modelfile.style_names(modelfile.read_record(path)),
+                  label="--style")
     image_shape(args.photo)
 
     from nstlab.base import native_logs
@@ -213,7 +230,7 @@ def run_fast(args) -> int:
     stylizer = FastStylizer.load(path)
     start = time.perf_counter()
     picture = stylizer(args.photo, args.size, strength=args.strength,
-                       preserve_color=args.preserve_color)
+                       preserve_color=args.preserve_color, style=args.style)
     seconds = time.perf_counter() - start
     save_image(picture, output)
     if not args.quiet:

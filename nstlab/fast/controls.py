@@ -14,12 +14,16 @@ A trained network's style is fixed, but three things about its picture are not:
   the style is learnt: for a trained network that means training it again.
 * **strength** in [0, 1]: how much of the picture is mixed with the photo, in linear light
   (:func:`nstlab.imaging.color.blend_linear_light`); 1 is the network's picture, 0 the photo.
+* **style**, for a network trained on several paintings: which one it paints, or a mix of
+  them (:func:`style_weights`).
 
-TensorFlow-free: ``nstlab fast`` checks its flags with :func:`check_controls` before
-TensorFlow starts.
+TensorFlow-free: ``nstlab fast`` checks its flags with :func:`check_controls` and
+:func:`style_weights` before TensorFlow starts.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from nstlab.base.validators import OptionError, check_choice, check_number
 from nstlab.run.options import PRESERVE_COLOR
@@ -50,3 +54,44 @@ def check_controls(size=None, strength=1.0, preserve_color=None, *,
     if preserve_color is not None:
         check_choice(preserve_color, FAST_PRESERVE_COLOR, color_name, or_none=True)
     return size, float(strength), preserve_color
+
+
+def style_weights(style, names: list[str], *, label: str = "style") -> list[float]:
+    """The weights of each of a model's styles ``names`` for the choice ``style``.
+
+    ``style`` is ``None`` (the first style), a style's name or index, a mapping of names to
+    weights (``{"starry_night": 0.7, "shipwreck": 0.3}``: a mix, scaled to sum to 1), or
+    the same as text, as the command line gives it (``"starry_night=0.7,shipwreck=0.3"``).
+    A one-line :class:`OptionError` for a name the model does not paint.
+    """
+    if style is None:
+        style = 0
+    if isinstance(style, str) and "=" in style:
+        style = dict(_weighted(part, label) for part in style.split(","))
+    if not isinstance(style, Mapping):
+        style = {style: 1.0}
+    weights = [0.0] * len(names)
+    for key, weight in style.items():
+        weights[_style_index(key, names, label)] += check_number(weight, f"{label} weight",
+                                                                 at_least=0)
+    if not sum(weights) > 0:
+        raise OptionError(f"{label}: the weights sum to 0; give at least one above 0")
+    return [weight / sum(weights) for weight in weights]
+
+
+def _weighted(part: str, label: str) -> tuple[str, float]:
+    name, _, weight = part.partition("=")
+    try:
+        return name.strip(), float(weight)
+    except ValueError:
+        raise OptionError(f"{label}: '{part}' is not NAME=WEIGHT") from None
+
+
+def _style_index(key, names: list[str], label: str) -> int:
+    if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(names):
+        return key
+    if isinstance(key, str) and key in names:
+        return names.index(key)
+    if isinstance(key, str) and key.isdigit() and int(key) < len(names):
+        return int(key)
+    raise OptionError(f"{label}: the model paints {', '.join(names)}; got {key!r}")

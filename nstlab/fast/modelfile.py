@@ -6,7 +6,10 @@ file is a nstlab fast-style model and records how it was made::
 
     {"format": "nstlab-fast-style", "version": 1, "backbone": "vgg16",
      "recipe": {...}, "steps": 1200, "seconds": 1500.0, "style": "starry_night.jpg",
-     "photos": [...], "history": {...}}
+     "styles": ["starry_night.jpg"], "photos": [...], "history": {...}}
+
+``styles`` lists the paintings of a multi-style network in the order of its style input
+(files written before it existed paint their one ``style``).
 
 Keras ignores the extra member, so the file also opens with ``keras.saving.load_model``.
 :func:`read_record` reads the record without TensorFlow, so the command line refuses a
@@ -65,6 +68,13 @@ def read_record(path, *, backbone: str | None = None) -> dict:
         raise ModelFileError(f"model '{path}' was trained with the {trained_with} loss network, "
                              f"not {backbone}")
     return record
+
+
+def style_names(record: dict) -> list[str]:
+    """The styles a model paints, in the order of its style input: the paintings' file
+    names without their suffix (``["starry_night"]``)."""
+    names = record.get("styles") or [record.get("style") or "style"]
+    return [Path(str(name)).stem for name in names]
 
 
 def save_model(model, path, record: dict) -> Path:

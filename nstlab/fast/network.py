@@ -21,6 +21,13 @@ the paper, both from later work:
 The decoder resizes to the exact size of the matching encoder layer, so odd sizes work:
 the output always has the input's height and width.
 
+**Several styles in one network** (``build_transformer(styles=N)``): every instance
+normalisation becomes a :class:`ConditionalInstanceNormalization` (Dumoulin, Shlens &
+Kudlur 2017), with one learned scale and offset per style. The convolutions are shared;
+a second input, the style weights (B, N), picks a style (one-hot) or mixes several. The
+norms' scales and offsets are under 1 % of the weights, so N styles cost little more than
+one.
+
 With ``precision="mixed_bfloat16"`` (or ``"mixed_float16"``) the convolutions compute in 16
 bits while the weights stay float32 (Keras mixed precision); two things stay float32
 whatever the precision: the statistics of each instance normalisation (a mean over
@@ -36,6 +43,13 @@ import tensorflow as tf
 from nstlab.engine.precision import resolve_precision
 
 PACKAGE = "nstlab"  # the package name Keras records for these layers in a model file
+
+
+def normalized(inputs, epsilon: float):
+    """``(x - mean) / sqrt(variance + epsilon)`` per image and channel, in float32."""
+    x = tf.cast(inputs, tf.float32)
+    mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + epsilon)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -57,14 +71,53 @@ class InstanceNormalization(keras.layers.Layer):
         self.offset = self.add_weight(name="offset", shape=(channels,), initializer="zeros")
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
         scale, offset = tf.cast(self.scale, tf.float32), tf.cast(self.offset, tf.float32)
-        y = scale * (x - mean) * tf.math.rsqrt(variance + self.epsilon) + offset
-        return tf.cast(y, inputs.dtype)
+        return tf.cast(scale * normalized(inputs, self.epsilon) + offset, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ConditionalInstanceNormalization(keras.layers.Layer):
+    """Instance normalisation with one scale and offset per style (Dumoulin et al. 2017).
+
+    Called on ``[x, weights]``: ``x`` (B, H, W, C) and ``weights`` (B, styles), each row a
+    one-hot choice of style or a mix summing to 1. Each image is normalised as by
+    :class:`InstanceNormalization`, then scaled and shifted by ``weights @ scale`` and
+    ``weights @ offset`` (``scale`` and ``offset`` are (styles, C)): a mix of styles is a
+    mix of their scales and offsets, which paints a blend of the paintings.
+    """
+
+    def __init__(self, styles: int, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.styles = int(styles)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        channels = input_shape[0][-1]
+        self.scale = self.add_weight(name="scale", shape=(self.styles, channels),
+                                     initializer="ones")
+        self.offset = self.add_weight(name="offset", shape=(self.styles, channels),
+                                      initializer="zeros")
+
+    def call(self, inputs):
+        x, weights = inputs
+        weights = tf.cast(weights, tf.float32)
+        scale = tf.matmul(weights, tf.cast(self.scale, tf.float32))[:, None, None, :]
+        offset = tf.matmul(weights, tf.cast(self.offset, tf.float32))[:, None, None, :]
+        return tf.cast(scale * normalized(x, self.epsilon) + offset, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "styles": self.styles, "epsilon": self.epsilon}
+
+
+def normalization(x, style, *, name: str, dtype: str):
+    """Instance norm of ``x``; conditional on the style weights ``style`` when given."""
+    if style is None:
+        return InstanceNormalization(name=name, dtype=dtype)(x)
+    layer = ConditionalInstanceNormalization(style.shape[-1], name=name, dtype=dtype)
+    return layer([x, style])
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -93,10 +146,11 @@ class ResizeLike(keras.layers.Layer):
 
 
 def conv_layer(x, channels: int, kernel: int, *, stride: int = 1, name: str,
-               normalize: bool = True, dtype: str = "float32"):
+               normalize: bool = True, dtype: str = "float32", style=None):
     """Reflection padding, a convolution, then (``normalize``) instance norm and ReLU.
 
-    ``dtype`` is the layers' Keras dtype policy (``"mixed_bfloat16"`` computes in 16 bits).
+    ``dtype`` is the layers' Keras dtype policy (``"mixed_bfloat16"`` computes in 16 bits);
+    ``style``, the style-weights input of a multi-style network (its norms are conditional).
     """
     # Keras' convolutions have no reflect padding: pad first, then convolve "valid".
     if kernel > 1:
@@ -104,34 +158,38 @@ def conv_layer(x, channels: int, kernel: int, *, stride: int = 1, name: str,
     x = keras.layers.Conv2D(channels, kernel, strides=stride, padding="valid",
                             name=f"{name}_conv", dtype=dtype)(x)
     if normalize:
-        x = InstanceNormalization(name=f"{name}_norm", dtype=dtype)(x)
+        x = normalization(x, style, name=f"{name}_norm", dtype=dtype)
         x = keras.layers.ReLU(name=f"{name}_relu", dtype=dtype)(x)
     return x
 
 
-def residual_block(x, channels: int, *, name: str = "residual", dtype: str = "float32"):
+def residual_block(x, channels: int, *, name: str = "residual", dtype: str = "float32",
+                   style=None):
     """Two 3x3 convolutions whose output is *added* to the input (He et al. 2016).
 
     The block only has to learn a change to its input, so a deep stack of them starts close
     to passing the picture through, and gradients reach the early layers unweakened.
     Johnson et al.'s version: no ReLU after the second normalisation, nor after the sum.
     """
-    y = conv_layer(x, channels, 3, name=f"{name}_a", dtype=dtype)
+    y = conv_layer(x, channels, 3, name=f"{name}_a", dtype=dtype, style=style)
     y = ReflectionPadding(1, name=f"{name}_b_pad", dtype=dtype)(y)
     y = keras.layers.Conv2D(channels, 3, padding="valid", name=f"{name}_b_conv", dtype=dtype)(y)
-    y = InstanceNormalization(name=f"{name}_b_norm", dtype=dtype)(y)
+    y = normalization(y, style, name=f"{name}_b_norm", dtype=dtype)
     return keras.layers.Add(name=f"{name}_add", dtype=dtype)([x, y])
 
 
-def upsample(x, like, channels: int, *, name: str, dtype: str = "float32"):
+def upsample(x, like, channels: int, *, name: str, dtype: str = "float32", style=None):
     """Resize ``x`` to the size of ``like`` (twice as large), then a 3x3 convolution."""
     x = ResizeLike(name=f"{name}_resize", dtype=dtype)([x, like])
-    return conv_layer(x, channels, 3, name=name, dtype=dtype)
+    return conv_layer(x, channels, 3, name=name, dtype=dtype, style=style)
 
 
-def build_transformer(width: int = 16, residual_blocks: int = 5, *,
+def build_transformer(width: int = 16, residual_blocks: int = 5, *, styles: int = 1,
                       precision: str = "float32", name: str = "transformer") -> keras.Model:
     """The image transformation network: (B, H, W, 3) in [0, 1] to the same shape.
+
+    With ``styles`` above 1 it paints several styles: it takes ``[photos, weights]``,
+    ``weights`` (B, styles) choosing or mixing them (:class:`ConditionalInstanceNormalization`).
 
     Parameters
     ----------
@@ -146,18 +204,27 @@ def build_transformer(width: int = 16, residual_blocks: int = 5, *,
         the weights, the normalisation statistics and the last convolution stay float32.
         The same weights work in any precision: a network trained in bfloat16 is saved
         and used as a float32 one.
+    styles : int
+        Styles the one network paints (default 1: plain instance normalisation, one input).
     """
     dtype = resolve_precision(precision)
     photos = keras.Input(shape=(None, None, 3), name="photo")
-    full = conv_layer(photos, width, 9, name="encode1", dtype=dtype)
-    half = conv_layer(full, 2 * width, 3, stride=2, name="encode2", dtype=dtype)
-    x = conv_layer(half, 4 * width, 3, stride=2, name="encode3", dtype=dtype)
+    style = keras.Input(shape=(styles,), name="style") if styles > 1 else None
+    layer = {"dtype": dtype, "style": style}
+    full = conv_layer(photos, width, 9, name="encode1", **layer)
+    half = conv_layer(full, 2 * width, 3, stride=2, name="encode2", **layer)
+    x = conv_layer(half, 4 * width, 3, stride=2, name="encode3", **layer)
     for index in range(1, residual_blocks + 1):
-        x = residual_block(x, 4 * width, name=f"residual{index}", dtype=dtype)
-    x = upsample(x, half, 2 * width, name="decode1", dtype=dtype)
-    x = upsample(x, full, width, name="decode2", dtype=dtype)
+        x = residual_block(x, 4 * width, name=f"residual{index}", **layer)
+    x = upsample(x, half, 2 * width, name="decode1", **layer)
+    x = upsample(x, full, width, name="decode2", **layer)
     # The last convolution stays float32: its 3 channels cost little, and 16-bit logits
     # would band the pixels (bfloat16 keeps about 3 significant digits).
     x = conv_layer(x, 3, 9, name="output", normalize=False)
     pictures = keras.layers.Activation("sigmoid", name="to_pixels", dtype="float32")(x)
-    return keras.Model(photos, pictures, name=name)
+    return keras.Model(photos if style is None else [photos, style], pictures, name=name)
+
+
+def style_count(model) -> int:
+    """How many styles ``model`` (:func:`build_transformer`) paints: 1, or its style input's."""
+    return 1 if len(model.inputs) == 1 else int(model.inputs[1].shape[-1])

@@ -3,6 +3,7 @@
 >>> stylizer = FastStylizer.load("starry_night")     # shipped, or a path to a .keras file
 >>> picture = stylizer(photo)                         # (H, W, 3) float32 in [0, 1]
 >>> softer = stylizer(photo, size=512, strength=0.7, preserve_color="post")
+>>> mixed = several(photo, style={"starry_night": 0.5, "shipwreck": 0.5})  # multi-style
 
 The controls (working resolution, strength, colour) are :mod:`nstlab.fast.controls`'.
 """
@@ -13,7 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from nstlab.fast import modelfile
-from nstlab.fast.controls import MIN_SIZE, check_controls
+from nstlab.fast.controls import MIN_SIZE, check_controls, style_weights
+from nstlab.fast.network import style_count
 from nstlab.fast.recipe import Recipe, model_path
 from nstlab.imaging import color
 from nstlab.imaging.images import ImageError, load_image, resize_image
@@ -30,6 +32,8 @@ class FastStylizer:
       picture comes back at the photo's size. Smaller gives larger strokes.
     * ``strength`` in [0, 1]: the picture mixed with the photo in linear light.
     * ``preserve_color``: ``"post"`` or ``"luminance"``, as in :func:`nstlab.stylize`.
+    * ``style``: for a network trained on several paintings (:attr:`styles`), which it
+      paints: a name, an index, or a mix ``{name: weight}`` (default: the first).
 
     Parameters
     ----------
@@ -43,10 +47,19 @@ class FastStylizer:
         self.model = model
         self.record = record
         self.recipe = Recipe.from_dict(record.get("recipe", {}))
+        #: The styles the network paints (names of the paintings), in its input's order.
+        self.styles = modelfile.style_names(record)[:style_count(model)]
+        photos = tf.TensorSpec((1, None, None, 3))
         # Compiled once for any size: about twice as fast as calling the model eagerly.
-        self._forward = tf.function(lambda batch: model(batch, training=False),
-                                    input_signature=[tf.TensorSpec((1, None, None, 3))],
-                                    autograph=False)
+        if len(self.styles) == 1:
+            self._forward = tf.function(lambda batch, _: model(batch, training=False),
+                                        input_signature=[photos, tf.TensorSpec((1, 1))],
+                                        autograph=False)
+        else:
+            self._forward = tf.function(
+                lambda batch, weights: model([batch, weights], training=False),
+                input_signature=[photos, tf.TensorSpec((1, len(self.styles)))],
+                autograph=False)
 
     @classmethod
     def load(cls, model, *, backbone: str | None = None) -> FastStylizer:
@@ -64,8 +77,9 @@ class FastStylizer:
         return self.recipe.backbone
 
     def __call__(self, image, size: int | None = None, *, strength: float = 1.0,
-                 preserve_color: str | None = None) -> np.ndarray:
+                 preserve_color: str | None = None, style=None) -> np.ndarray:
         size, strength, preserve_color = check_controls(size, strength, preserve_color)
+        weights = tf.constant([style_weights(style, self.styles)], tf.float32)
         photo = load_image(image)
         working = photo if size in (None, max(photo.shape[:2])) else resize_image(photo, size)
         if min(working.shape[:2]) < MIN_SIZE:
@@ -73,7 +87,7 @@ class FastStylizer:
                              f"for the network: it needs at least {MIN_SIZE} px a side")
         if preserve_color == "luminance":
             working = color.grey_rgb(working)
-        picture = self._forward(tf.constant(working[np.newaxis]))
+        picture = self._forward(tf.constant(working[np.newaxis]), weights)
         picture = np.clip(np.asarray(picture, dtype=np.float32)[0], 0.0, 1.0)
         if picture.shape != photo.shape:
             picture = resize_image(picture, photo.shape[:2])
@@ -87,6 +101,7 @@ class FastStylizer:
 
     def __repr__(self) -> str:
         r = self.recipe
-        return (f"FastStylizer(width={r.width}, residual_blocks={r.residual_blocks}, "
+        styles = f"styles={self.styles}, " if len(self.styles) > 1 else ""
+        return (f"FastStylizer({styles}width={r.width}, residual_blocks={r.residual_blocks}, "
                 f"trained {self.record.get('steps')} steps on {r.size} px crops, "
                 f"backbone={r.backbone!r})")

@@ -11,6 +11,13 @@ The step is the ``GradientTape`` step of notebook 05a with the network in front 
 compiled with ``tf.function`` and run by a ``tf.distribute`` strategy
 (:mod:`nstlab.fast.strategy`).
 
+Given several paintings, one network learns them all (Dumoulin, Shlens & Kudlur 2017): its
+instance norms become conditional, with a scale and offset per style
+(:class:`~nstlab.fast.network.ConditionalInstanceNormalization`), and the steps take the
+styles in turn, step ``k`` training style ``k mod N`` with that style's one-hot weights and
+its own :class:`nstlab.Objective` (one loss network serves them all). The history then
+holds the styles' losses in turn too.
+
 ``precision`` is that of :func:`nstlab.stylize` (:mod:`nstlab.engine.precision`): the
 transformation network and the loss network compute in it, the Gram matrices and losses in
 float32. Under ``"mixed_float16"`` the loss is scaled before the gradient is taken
@@ -99,12 +106,22 @@ class TrainingResult:
         return modelfile.save_model(self.model, path, self.record)
 
 
-def make_train_step(model, objective: Objective, optimizer, strategy):
+def network_inputs(photos, style=None):
+    """What the network takes: ``photos``, or ``[photos, weights]`` for a multi-style one
+    (``style``, one row of style weights, repeated for each photo)."""
+    if style is None:
+        return photos
+    weights = tf.cast(style, tf.float32)[tf.newaxis]
+    return [photos, tf.repeat(weights, tf.shape(photos)[0], axis=0)]
+
+
+def make_train_step(model, objective: Objective, optimizer, strategy, style=None):
     """The compiled training step: ``step(batch) -> (total, parts)``, weights updated.
 
     Each device computes the loss of its share of the batch; dividing by the number of
     devices makes the gradients (and losses) summed over the devices those of the mean over
-    the whole batch, the same as on one device.
+    the whole batch, the same as on one device. ``style``: the style weights (one-hot) of a
+    multi-style network's step, whose ``objective`` is that style's.
     """
     replicas = strategy.num_replicas_in_sync
 
@@ -112,7 +129,7 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
 
     def replica_step(photos):
         with tf.GradientTape() as tape:
-            pictures = model(photos, training=True)
+            pictures = model(network_inputs(photos, style), training=True)
             total, parts = objective(pictures, content=photos)
             share = total / replicas
             # Under float16 the optimiser unscales the gradients (and skips a step whose
@@ -134,11 +151,14 @@ def make_train_step(model, objective: Objective, optimizer, strategy):
     return step
 
 
-def _resumed(resume, backbone_wanted: str | None):
+def _resumed(resume, backbone_wanted: str | None, styles: int):
     """``(weights, record)`` of the model file to continue, or ``(None, None)``."""
     if resume is None:
         return None, None
     model, record = modelfile.load_model(model_path(resume), backbone=backbone_wanted)
+    if (trained := len(modelfile.style_names(record))) != styles:
+        raise ModelFileError(f"resume: '{resume}' paints {trained} style(s), and {styles} "
+                             "were given; give the same paintings")
     return model.get_weights(), record
 
 
@@ -160,9 +180,10 @@ def train_fast(
 
     Parameters
     ----------
-    style : image
+    style : image, or a list of images
         The painting (a path or an array; :func:`nstlab.load_image`), loaded with its
-        longest side ``style_size`` px.
+        longest side ``style_size`` px. Several paintings train one network for all of
+        them (conditional instance normalisation; see the module).
     photos : folder, list of files, or ``"samples"``
         The training photos (:func:`nstlab.fast.photos.find_photos`); ``"samples"`` uses the
         photos installed with nstlab (:func:`nstlab.fast.photos.sample_photos`).
@@ -204,7 +225,8 @@ def train_fast(
     unknown = sorted(set(recipe) - set(Recipe.__dataclass_fields__))
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
-    weights, record = _resumed(resume, recipe.get("backbone"))
+    styles = list(style) if isinstance(style, list | tuple) else [style]
+    weights, record = _resumed(resume, recipe.get("backbone"), len(styles))
     if record is not None:
         saved = Recipe.from_dict(record["recipe"])
         if changed := saved.differing(recipe):
@@ -214,35 +236,41 @@ def train_fast(
     else:
         plan = Recipe(**recipe).checked()
     paths = find_photos(photos)
-    style_image = load_image(style, max_size=plan.style_size)
+    style_images = [load_image(painting, max_size=plan.style_size) for painting in styles]
     done = int(record["steps"]) if record else 0
     seed_everything(plan.seed + done)
     if isinstance(strategy, str):
         strategy = make_strategy(strategy)
 
     with strategy.scope():
-        model = build_transformer(plan.width, plan.residual_blocks, precision=precision)
+        model = build_transformer(plan.width, plan.residual_blocks, styles=len(styles),
+                                  precision=precision)
         if weights is not None:
             model.set_weights(weights)
-        objective = Objective(None, style_image, batch_content=True, backbone=plan.backbone,
-                              content_layers=list(plan.content_layers),
-                              content_weight=plan.content_weight,
-                              style_weight=plan.style_weight, tv_weight=plan.tv_weight,
-                              precision=precision)
+        objectives = []
+        for image in style_images:  # one loss network (extractor) for all the styles
+            objectives.append(Objective(
+                None, image, batch_content=True, backbone=plan.backbone,
+                content_layers=list(plan.content_layers), content_weight=plan.content_weight,
+                style_weight=plan.style_weight, tv_weight=plan.tv_weight, precision=precision,
+                extractor=objectives[0].extractor if objectives else None))
         optimizer = keras.optimizers.Adam(plan.learning_rate)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
-    step = make_train_step(model, objective, optimizer, strategy)
+    one_hot = np.eye(len(styles), dtype=np.float32)
+    steps_by_style = [make_train_step(model, objective, optimizer, strategy,
+                                      one_hot[index] if len(styles) > 1 else None)
+                      for index, objective in enumerate(objectives)]
     batches = strategy.experimental_distribute_dataset(
         photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
 
     history = (History.from_dict(record["history"]) if record
-               else History(objective.content_layers, objective.style_layers))
+               else History(objectives[0].content_layers, objectives[0].style_layers))
     precisions = [*(record.get("precisions", []) if record else []), precision]
-    run = _Run(model, plan, history, done, style, paths, checkpoint, checkpoint_every,
+    run = _Run(model, plan, history, done, styles, paths, checkpoint, checkpoint_every,
                precisions)
-    run.train(step, batches, steps, list(callbacks), progress)
+    run.train(steps_by_style, batches, steps, list(callbacks), progress)
     return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
                           run.saved_path)
 
@@ -250,12 +278,13 @@ def train_fast(
 class _Run:
     """One training run's bookkeeping: weights to keep, history, checkpoints, stopping."""
 
-    def __init__(self, model, plan: Recipe, history: History, done: int, style, paths,
+    def __init__(self, model, plan: Recipe, history: History, done: int, styles: list, paths,
                  checkpoint, checkpoint_every: int, precisions: list[str]):
         self.model, self.plan, self.history, self.done = model, plan, history, done
         self.precisions = precisions
         self._export = None
-        self.style_name = Path(style).name if isinstance(style, str | Path) else "<image>"
+        self.style_names = [Path(style).name if isinstance(style, str | Path) else "<image>"
+                            for style in styles]
         self.photo_names = [path.name for path in paths]
         self.preview_photo = load_image(paths[0], max_size=PREVIEW_SIZE)[np.newaxis]
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
@@ -271,7 +300,8 @@ class _Run:
                 "steps": self.done, "seconds": self.time_offset if not len(self.history)
                 else float(self.history.time[-1]),
                 "final_loss": float(self.history.total[-1]) if len(self.history) else None,
-                "style": self.style_name, "photos": self.photo_names,
+                "style": self.style_names[0], "styles": self.style_names,
+                "photos": self.photo_names,
                 "precisions": self.precisions, "history": self.history.to_dict()}
 
     def float32_model(self):
@@ -279,15 +309,19 @@ class _Run:
         if self.precisions[-1] == "float32":
             return self.model
         if self._export is None:
-            self._export = build_transformer(self.plan.width, self.plan.residual_blocks)
+            self._export = build_transformer(self.plan.width, self.plan.residual_blocks,
+                                             styles=len(self.style_names))
         self._export.set_weights(self.model.get_weights())
         return self._export
 
     def picture(self) -> np.ndarray:
-        """The first photo as the saved model would paint it now (float32)."""
-        return np.asarray(self.float32_model()(self.preview_photo, training=False))[0]
+        """The first photo as the saved model would paint it now, in the first style."""
+        first = np.eye(len(self.style_names), dtype=np.float32)[0] if len(
+            self.style_names) > 1 else None
+        inputs = network_inputs(self.preview_photo, first)
+        return np.asarray(self.float32_model()(inputs, training=False))[0]
 
-    def train(self, step, batches, steps: int, callbacks, progress: bool) -> None:
+    def train(self, steps_by_style, batches, steps: int, callbacks, progress: bool) -> None:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, desc="train-fast", unit="step", disable=not progress)
@@ -296,7 +330,7 @@ class _Run:
         verified = latest  # the last weights whose loss was finite
         try:
             for count, batch in enumerate(batches, start=1):
-                total, parts = step(batch)
+                total, parts = steps_by_style[self.done % len(steps_by_style)](batch)
                 total = float(total)
                 if not math.isfinite(total):
                     self.model.set_weights(verified)

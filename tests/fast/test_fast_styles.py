@@ -1,0 +1,122 @@
+"""Several styles in one network: conditional instance norm, training in turn, choosing and
+mixing styles (nstlab.fast.network, training, controls, stylizer, command)."""
+
+import numpy as np
+import pytest
+
+from nstlab.base.validators import OptionError
+from nstlab.cli import main
+from nstlab.fast import FastStylizer, ModelFileError, train_fast
+from nstlab.fast.controls import style_weights
+from nstlab.fast.network import ConditionalInstanceNormalization, build_transformer, style_count
+from nstlab.imaging.data import painting_path
+
+TINY = {"size": 32, "batch_size": 1, "width": 4, "residual_blocks": 1, "style_size": 32}
+NAMES = ["starry_night", "shipwreck"]
+
+
+@pytest.fixture(scope="module")
+def paintings():
+    return [painting_path(name) for name in NAMES]
+
+
+@pytest.fixture(scope="module")
+def two_styles(tmp_path_factory, paintings, photo_folder):
+    path = tmp_path_factory.mktemp("styles") / "two.keras"
+    result = train_fast(paintings, photo_folder, steps=4, checkpoint=path, progress=False,
+                        precision="float32", **TINY)
+    return result, path
+
+
+def test_each_style_has_its_own_scale_and_offset_and_a_mix_mixes_them():
+    layer = ConditionalInstanceNormalization(2)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 6, 5, 4)).astype(np.float32)
+    layer([x, np.eye(2, dtype=np.float32)[[0, 1, 0]]])
+    layer.scale.assign([[1, 1, 1, 1], [2, 3, 4, 5]])
+    layer.offset.assign([[0, 0, 0, 0], [1, -1, 1, -1]])
+    weights = np.array([[1, 0], [0, 1], [0.5, 0.5]], np.float32)
+    y = np.asarray(layer([x, weights]))
+    mean, std = x.mean(axis=(1, 2), keepdims=True), x.std(axis=(1, 2), keepdims=True)
+    normal = (x - mean) / np.sqrt(std ** 2 + 1e-5)
+    np.testing.assert_allclose(y[0], normal[0], atol=1e-4)
+    np.testing.assert_allclose(y[1], normal[1] * [2, 3, 4, 5] + [1, -1, 1, -1], atol=1e-4)
+    np.testing.assert_allclose(y[2], normal[2] * [1.5, 2, 2.5, 3] + [0.5, -0.5, 0.5, -0.5],
+                               atol=1e-4)
+
+
+def test_the_styles_share_every_convolution():
+    one, three = build_transformer(4, 1), build_transformer(4, 1, styles=3)
+    assert (style_count(one), style_count(three)) == (1, 3)
+    norms = [layer for layer in three.layers
+             if isinstance(layer, ConditionalInstanceNormalization)]
+    per_style = sum(int(np.prod(w.shape[1:])) for layer in norms for w in layer.weights)
+    assert three.count_params() - one.count_params() == 2 * per_style
+
+
+def test_training_takes_the_styles_in_turn_and_records_them(two_styles):
+    result, path = two_styles
+    assert result.record["styles"] == ["starry_night.jpg", "shipwreck.jpg"]
+    assert result.stop_reason == "completed" and len(result.history) == 4
+    stylizer = FastStylizer.load(path)
+    assert stylizer.styles == NAMES
+    photo = np.random.default_rng(1).random((40, 36, 3), dtype=np.float32)
+    first, second = stylizer(photo), stylizer(photo, style="shipwreck")
+    np.testing.assert_array_equal(first, stylizer(photo, style=0))
+    assert np.abs(first - second).max() > 1e-3  # each style trained its own norms
+    mixed = stylizer(photo, style={"starry_night": 1, "shipwreck": 1})
+    np.testing.assert_allclose(mixed, stylizer(photo, style="starry_night=0.5,shipwreck=0.5"),
+                               atol=1e-6)
+    assert "styles=['starry_night', 'shipwreck']" in repr(stylizer)
+
+
+def test_a_resume_needs_the_same_number_of_paintings(two_styles, paintings, photo_folder):
+    _, path = two_styles
+    with pytest.raises(ModelFileError, match="paints 2 style"):
+        train_fast(paintings[0], photo_folder, steps=1, resume=path, progress=False)
+    resumed = train_fast(paintings, photo_folder, steps=1, resume=path, progress=False,
+                         precision="float32")
+    assert resumed.record["steps"] == 5
+
+
+@pytest.mark.parametrize("given, weights", [
+    (None, [1, 0, 0]), ("shipwreck", [0, 1, 0]), (2, [0, 0, 1]), ("1", [0, 1, 0]),
+    ({"starry_night": 3, "woman_with_hat": 1}, [0.75, 0, 0.25]),
+    ("starry_night=1, shipwreck=1", [0.5, 0.5, 0]),
+])
+def test_a_style_is_a_name_an_index_or_a_mix(given, weights):
+    names = ["starry_night", "shipwreck", "woman_with_hat"]
+    assert style_weights(given, names) == pytest.approx(weights)
+
+
+@pytest.mark.parametrize("given, message", [
+    ("sunflowers", "paints starry_night, shipwreck; got 'sunflowers'"),
+    (5, "got 5"),
+    ("starry_night=x", "'starry_night=x' is not NAME=WEIGHT"),
+    ({"starry_night": 0}, "sum to 0"),
+    ({"starry_night": -1}, "style weight must be a number >= 0"),
+])
+def test_a_style_the_model_does_not_paint_is_one_line(given, message):
+    with pytest.raises(OptionError, match=message):
+        style_weights(given, NAMES)
+
+
+def test_the_commands_train_several_styles_and_paint_a_mix(tmp_path, paintings, photo_folder,
+                                                            photo_path, capsys):
+    model = tmp_path / "two.keras"
+    tiny = ["--size", "32", "--batch-size", "1", "--width", "4", "--residual-blocks", "1",
+            "--style-size", "32", "--precision", "float32", "--quiet"]
+    assert main(["train-fast", *map(str, paintings), str(photo_folder), "-o", str(model),
+                 "--steps", "2", *tiny]) == 0
+    out = tmp_path / "mix.png"
+    assert main(["fast", str(model), str(photo_path), "-o", str(out), "--size", "48",
+                 "--style", "starry_night=0.3,shipwreck=0.7", "--quiet"]) == 0
+    assert out.is_file()
+    capsys.readouterr()
+    assert main(["fast", str(model), str(photo_path), "-o", str(tmp_path / "no.png"),
+                 "--style", "sunflowers"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nstlab: error: --style: the model paints starry_night, shipwreck; got 'sunflowers'"]
+    assert main(["train-fast", str(paintings[0]), str(photo_folder), "-o", str(model),
+                 "--resume", str(model), "--steps", "1"]) == 2
+    assert "paints 2 style(s), and 1 were given" in capsys.readouterr().err
