@@ -12,12 +12,16 @@ and, with ``--ray``, the temporal optimisation as overlapping chunks on a local 
 (``--chunk-frames``, ``--overlap``), against the same chunks in this process: frames per
 minute; the mean and largest pixel difference between the two, and against one chain in
 this process (what ``nstlab video`` without ``--engine ray`` makes); and the warping error at
-the seams and over each seam's cross-fade, against the other pairs. Frames per minute count
-the frames made by that call, after one warm-up run that builds the network, so they are the
-steady rate of a long clip.
+the seams and over each seam's cross-fade, against the other pairs. ``--overlaps 3 6 12``
+sweeps the overlap instead (the chunks in this process, each overlap against the one chain's
+same pairs; ``--pan`` slows the camera so a longer clip fits the photo). Frames per minute
+count the frames made by that call, after one warm-up run that builds the network, so they
+are the steady rate of a long clip.
 
     python benchmarks/video.py --json
     python benchmarks/video.py --size 128 --frames 12 --steps 50 --ray
+    python benchmarks/video.py --size 96 --frames 36 --pan 0.5 --steps 30 --chunk-frames 12 \
+        --overlaps 3 6 12
     python benchmarks/video.py --size 32 --frames 3 --steps 2      # a check that it runs
 """
 
@@ -52,7 +56,7 @@ def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int,
     """The chunks here and on Ray, against each other and against ``one_chain`` (the clip's
     temporal stylization in one chain, with the same size and steps)."""
     from nstlab.batch.engines import InProcessEngine
-    from nstlab.video.chunks import run_chunk, seams, stylize_in_chunks
+    from nstlab.video.chunks import run_chunk, stylize_in_chunks
     from nstlab.video.transfer import split_options
 
     still, video = split_options({"size": size, "steps": steps, "engine": "ray",
@@ -64,9 +68,7 @@ def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int,
     on_ray = stylize_in_chunks(still, video, clip, [style], progress=False)
     seconds = time.perf_counter() - started  # with Ray's start and its workers' imports
     errors = np.array(on_ray.warping_errors)
-    seam = seams(len(clip), chunk_frames)
-    # The pairs a seam's cross-fade spreads over: from the frame before the overlap on.
-    spread = sorted({pair for last in seam for pair in range(max(0, last - overlap), last + 1)})
+    seam, spread = seam_pairs(len(clip), chunk_frames, overlap)
     others = np.delete(errors, spread)
 
     def differences(a, b) -> dict:
@@ -84,6 +86,49 @@ def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int,
             "other_warping_error_max": float(others.max()) if others.size else None}
 
 
+def seam_pairs(frames: int, chunk_frames: int, overlap: int) -> tuple[list, list]:
+    """The pairs into each new chunk, and the pairs each seam's cross-fade spreads over
+    (from the frame before the overlap on)."""
+    from nstlab.video.chunks import seams
+
+    seam = seams(frames, chunk_frames)
+    spread = sorted({pair for last in seam for pair in range(max(0, last - overlap), last + 1)})
+    return seam, spread
+
+
+def overlap_sweep(clip, style, size: int, steps: int, chunk_frames: int, overlaps,
+                  one_chain) -> list[dict]:
+    """For each overlap, the chunks in this process: the warping error at the seams and over
+    their cross-fades, against the other pairs and against the same pairs of ``one_chain``,
+    and the frames stylized per frame kept (the overlap's cost)."""
+    from nstlab.batch.engines import InProcessEngine
+    from nstlab.video.chunks import chunk_plan, run_chunk, stylize_in_chunks
+    from nstlab.video.transfer import split_options
+
+    chain = np.array(one_chain.warping_errors)
+    rows = []
+    for overlap in overlaps:
+        still, video = split_options({"size": size, "steps": steps, "engine": "ray",
+                                      "chunk_frames": chunk_frames, "overlap": overlap})
+        still, video = still.validate(clip[0], [style]), video.validate()
+        result = stylize_in_chunks(still, video, clip, [style], progress=False,
+                                   engine=InProcessEngine(run_chunk))
+        errors = np.array(result.warping_errors)
+        seam, spread = seam_pairs(len(clip), chunk_frames, overlap)
+        others = np.delete(errors, spread)
+        made = sum(end - warm for warm, _, end in chunk_plan(len(clip), chunk_frames, overlap))
+        rows.append({"overlap": overlap, "frames_made_per_frame": made / len(clip),
+                     "seam_max": float(errors[seam].max()),
+                     "cross_fade_mean": float(errors[spread].mean()),
+                     "cross_fade_max": float(errors[spread].max()),
+                     "one_chain_same_pairs_mean": float(chain[spread].mean()),
+                     "one_chain_same_pairs_max": float(chain[spread].max()),
+                     "other_mean": float(others.mean()) if others.size else None,
+                     "other_max": float(others.max()) if others.size else None,
+                     "warping_error": result.warping_error})
+    return rows
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=128)
@@ -93,6 +138,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--ray", action="store_true", help="also the chunks on a local Ray")
     parser.add_argument("--chunk-frames", type=int, default=4)
     parser.add_argument("--overlap", type=int, default=3)
+    parser.add_argument("--overlaps", type=int, nargs="+", default=None,
+                        help="sweep these overlaps (chunks in this process) instead of --ray")
+    parser.add_argument("--pan", type=float, default=1.5,
+                        help="camera pan per frame, px (smaller: a longer clip fits)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -103,7 +152,7 @@ def main(argv=None) -> dict:
     from nstlab.imaging.data import painting_path
     from nstlab.video.clip import sample_clip
 
-    clip = list(sample_clip(frames=args.frames, size=args.size))
+    clip = list(sample_clip(frames=args.frames, size=args.size, pan=args.pan))
     style = str(painting_path("starry_night"))
     common = {"size": args.size, "steps": args.steps}
     run(clip[:2], style, **common)  # warm up: the network and the compiled step
@@ -122,12 +171,16 @@ def main(argv=None) -> dict:
         second = "temporal" if method == "optimize" else "blended"
         results[f"{method}_flicker_ratio"] = (results[f"{method}_independent"]["warping_error"]
                                               / results[f"{method}_{second}"]["warping_error"])
-    if args.ray:
+    if args.overlaps:
+        results["overlaps"] = overlap_sweep(clip, style, args.size, args.steps,
+                                            args.chunk_frames, args.overlaps, temporal)
+    elif args.ray:
         results["ray"] = chunked(clip, style, args.size, args.steps, args.chunk_frames,
                                  args.overlap, temporal)
     record = {"machine": describe_machine(),
               "load_average": os.getloadavg()[0],
-              "size": args.size, "frames": args.frames, "steps": args.steps, **results}
+              "size": args.size, "frames": args.frames, "steps": args.steps, "pan": args.pan,
+              **results}
     if args.json:
         print(json.dumps(record))
     else:

@@ -75,7 +75,7 @@ def test_convergence_reports_the_json_keys_and_reuses_a_reference(tmp_path):
 
 def test_video_reports_both_methods_and_their_flicker():
     command = [sys.executable, str(BENCHMARKS / "video.py"), "--size", "32", "--frames", "3",
-               "--steps", "2", "--json"]
+               "--steps", "2", "--chunk-frames", "2", "--overlaps", "0", "1", "--json"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     for run in ("optimize_independent", "optimize_temporal", "fast_independent",
@@ -84,6 +84,10 @@ def test_video_reports_both_methods_and_their_flicker():
     assert result["optimize_flicker_ratio"] == pytest.approx(
         result["optimize_independent"]["warping_error"]
         / result["optimize_temporal"]["warping_error"])
+    no_overlap, one = result["overlaps"]
+    # Overlap 0: the seam is the whole cross-fade; overlap 1 stylizes frame 1 twice.
+    assert no_overlap["cross_fade_max"] == no_overlap["seam_max"] > 0
+    assert (no_overlap["frames_made_per_frame"], one["frames_made_per_frame"]) == (1, 4 / 3)
 
 
 def test_fast_recipes_trains_a_variant_and_scores_it_on_an_unseen_photo():

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from nstlab.base.files import write_atomically
 from nstlab.fast.recipe import MODEL_FORMAT, MODEL_VERSION, ModelFileError, Recipe
+from nstlab.imaging.data import PAINTINGS
 
 RECORD_NAME = "nstlab.json"
 SUFFIX = ".keras"
@@ -71,10 +72,11 @@ def read_record(path, *, backbone: str | None = None) -> dict:
 
 
 def style_names(record: dict) -> list[str]:
-    """The styles a model paints, in the order of its style input: the paintings' file
-    names without their suffix (``["starry_night"]``)."""
+    """The styles a model paints, in the order of its style input: a painting shipped with
+    nstlab by its name (``"woman_with_hat"``), another by its file name without the suffix."""
+    shipped = {painting.filename: name for name, painting in PAINTINGS.items()}
     names = record.get("styles") or [record.get("style") or "style"]
-    return [Path(str(name)).stem for name in names]
+    return [shipped.get(str(name), Path(str(name)).stem) for name in names]
 
 
 def save_model(model, path, record: dict) -> Path:

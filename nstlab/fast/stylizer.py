@@ -52,7 +52,7 @@ class FastStylizer:
         photos = tf.TensorSpec((1, None, None, 3))
         # Compiled once for any size: about twice as fast as calling the model eagerly.
         if len(self.styles) == 1:
-            self._forward = tf.function(lambda batch, _: model(batch, training=False),
+            self._forward = tf.function(lambda batch, weights: model(batch, training=False),
                                         input_signature=[photos, tf.TensorSpec((1, 1))],
                                         autograph=False)
         else:
