@@ -12,7 +12,9 @@ loss than an optimised image reaches.
 >>> from nstlab.fast import FastStylizer, train_fast
 >>> stylizer = FastStylizer.load("starry_night")      # a shipped model, or a .keras path
 >>> picture = stylizer(photo)                          # (H, W, 3) float32 in [0, 1]
->>> result = train_fast("style.jpg", "photos/", size=128, steps=1000, output="mine.keras")
+>>> result = train_fast("style.jpg", "photos/", size=128, steps=1000, checkpoint="mine.keras")
+>>> several = train_fast(["a.jpg", "b.jpg"], "photos/", steps=2000).stylizer  # two styles
+>>> picture = several(photo, style={"a": 0.5, "b": 0.5})                      # or a mix
 
 The parts, one concept a module: :mod:`~nstlab.fast.recipe` (the training options and their
 checks, no TensorFlow), :mod:`~nstlab.fast.network` (the transformation network),
@@ -32,6 +34,7 @@ _EXPORTS = {
     "TrainingResult": "training",
     "build_transformer": "network",
     "InstanceNormalization": "network",
+    "ConditionalInstanceNormalization": "network",
     "residual_block": "network",
     "photo_batches": "photos",
     "find_photos": "photos",

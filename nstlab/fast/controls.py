@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from nstlab.base.validators import OptionError, check_choice, check_number
-from nstlab.run.options import PRESERVE_COLOR
+from nstlab.imaging.color import PRESERVE_COLOR
 
 #: The ``preserve_color`` modes of :func:`nstlab.stylize` that a trained network can apply.
 FAST_PRESERVE_COLOR = tuple(mode for mode in PRESERVE_COLOR if mode != "histogram")
