@@ -62,12 +62,12 @@ from nstlab.engine.defaults import (
     OPTIMIZERS,
 )
 from nstlab.engine.precision import PRECISION_CHOICES
+from nstlab.imaging.color import PRESERVE_COLOR
 
 # ------------------------------------- choices (the defaults: nstlab.engine.defaults)
 INITS = ("tinted", "content", "noise", "style")
 POOLINGS = ("max", "avg")
 DEVICES = ("auto", "cpu", "gpu")
-PRESERVE_COLOR = ("luminance", "histogram", "post")
 COLOR_MATCH_MODES = ("sym", "cholesky", "pca")
 # Results larger than this start at this size and are refined upwards (transfer.scale_schedule).
 COARSE_SIZE = 512
@@ -661,10 +661,10 @@ class VideoOptions:
     chunk_frames: int = option(
         24, "--engine ray: frames each chunk keeps", "int", at_least=1, recorded=False)
     overlap: int = option(
-        3, "--engine ray: frames before each chunk that it stylizes too, to warm up; the "
-           "two chunks' versions of them cross-fade, so the seam does not jump", "int",
-        at_least=0,
-        recorded=False)
+        12, "--engine ray: frames before each chunk that it stylizes too, to warm up; the "
+            "two chunks' versions of them cross-fade, so the seam does not jump (longer "
+            "spreads the change of strokes thinner: benchmarks/README.md)", "int",
+        at_least=0, recorded=False)
     address: str | None = option(
         None, "--engine ray: HOST:PORT of a running cluster (default: a Ray of its own on "
               "127.0.0.1)", "text", recorded=False)

@@ -6,7 +6,10 @@ losses begins there, from an independently stylized frame. Two chains that start
 keep different brush strokes, so those overlap frames, made by both chunks, cross-fade from
 the previous chunk's version to this chunk's (weights 1/(overlap+1), 2/(overlap+1), ...):
 the change of strokes at the seam is spread over ``overlap + 1`` frames instead of one
-jump. Chunk 0 needs no warm-up.
+jump. Chunk 0 needs no warm-up. A cross-fade adds the strokes' difference squared over
+(overlap + 1)^2 to the warping error of each pair it spans, and the difference shrinks as
+the new chain settles, so the default overlap is long (12 frames: the seams then flicker
+about 1.1 times as much as the same frames of one chain; ``benchmarks/README.md``).
 
 Each chunk is one task of an engine of :mod:`nstlab.batch.engines` (:class:`RayEngine`: a
 local Ray on 127.0.0.1, or a cluster's address), with the frames it needs and the options as
