@@ -20,9 +20,11 @@ CHECKPOINT_EVERY = 100  # steps between two saves of the model file
 #: How training is spread over devices (:func:`nstlab.fast.strategy.make_strategy`).
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
-#: Models that ship with nstlab, by name: the file inside ``nstlab/fast/models``.
+#: Models that ship with nstlab, by name: the file inside ``nstlab/fast/models``
+#: (``three_paintings`` is one network for all three paintings: ``style=`` picks one).
 SHIPPED_MODELS = {"starry_night": "starry_night.keras", "shipwreck": "shipwreck.keras",
-                  "woman_with_hat": "woman_with_hat.keras"}
+                  "woman_with_hat": "woman_with_hat.keras",
+                  "three_paintings": "three_paintings.keras"}
 MODELS_DIR = Path(__file__).parent / "models"
 
 #: The content layer of Johnson et al. (relu2_2, Keras's ``block2_conv2``): a shallow layer

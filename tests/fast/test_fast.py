@@ -17,7 +17,9 @@ from nstlab.engine.optimize import STOP_INTERRUPTED, STOP_NON_FINITE
 from nstlab.fast import FastStylizer, ModelFileError, PhotoError, modelfile, train_fast
 from nstlab.fast.network import InstanceNormalization, build_transformer, residual_block
 from nstlab.fast.photos import find_photos, photo_batches, sample_photos
+from nstlab.fast.recipe import SHIPPED_MODELS
 from nstlab.fast.training import PREVIEW_SIZE
+from nstlab.imaging.data import PAINTINGS
 from nstlab.imaging.images import load_image
 
 TINY = {"size": 32, "batch_size": 2, "width": 4, "residual_blocks": 1, "style_size": 64}
@@ -191,12 +193,17 @@ def test_stylizer_round_trip_at_any_size(trained, photo_64):
     assert stylizer.backbone == "vgg16"
 
 
-def test_shipped_model_stylizes_a_small_photo(photo_64):
-    stylizer = FastStylizer.load("starry_night")
-    picture = stylizer(photo_64)
-    assert picture.shape == photo_64.shape
-    assert 0.0 <= picture.min() and picture.max() <= 1.0
-    assert np.abs(picture - photo_64).mean() > 0.05  # it painted something
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_each_shipped_model_stylizes_a_small_photo_in_each_of_its_styles(name, photo_64):
+    stylizer = FastStylizer.load(name)
+    # A file without a "styles" list paints its one "style" (the painting's short name).
+    assert set(stylizer.styles) <= set(PAINTINGS) and (len(stylizer.styles) > 1
+                                                       or stylizer.styles == [name])
+    for style in stylizer.styles:
+        picture = stylizer(photo_64, style=style)
+        assert picture.shape == photo_64.shape
+        assert 0.0 <= picture.min() and picture.max() <= 1.0
+        assert np.abs(picture - photo_64).mean() > 0.05  # it painted something
 
 
 def rewrite_record(source, target, change):
