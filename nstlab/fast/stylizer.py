@@ -3,9 +3,11 @@
 >>> stylizer = FastStylizer.load("starry_night")     # shipped, or a path to a .keras file
 >>> picture = stylizer(photo)                         # (H, W, 3) float32 in [0, 1]
 >>> softer = stylizer(photo, size=512, strength=0.7, preserve_color="post")
->>> mixed = several(photo, style={"starry_night": 0.5, "shipwreck": 0.5})  # multi-style
+>>> several = FastStylizer.load("three_paintings")   # one network, three paintings
+>>> turner = several(photo, style="shipwreck")
+>>> mixed = several(photo, style={"starry_night": 0.5, "shipwreck": 0.5})
 
-The controls (working resolution, strength, colour) are :mod:`nstlab.fast.controls`'.
+The controls (working resolution, strength, colour, style) are :mod:`nstlab.fast.controls`'.
 """
 
 from __future__ import annotations
