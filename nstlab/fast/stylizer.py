@@ -51,17 +51,14 @@ class FastStylizer:
         self.recipe = Recipe.from_dict(record.get("recipe", {}))
         #: The styles the network paints (names of the paintings), in its input's order.
         self.styles = modelfile.style_names(record)[:style_count(model)]
-        photos = tf.TensorSpec((1, None, None, 3))
+        several = len(self.styles) > 1  # then the network also takes the style weights
         # Compiled once for any size: about twice as fast as calling the model eagerly.
-        if len(self.styles) == 1:
-            self._forward = tf.function(lambda batch, weights: model(batch, training=False),
-                                        input_signature=[photos, tf.TensorSpec((1, 1))],
-                                        autograph=False)
-        else:
-            self._forward = tf.function(
-                lambda batch, weights: model([batch, weights], training=False),
-                input_signature=[photos, tf.TensorSpec((1, len(self.styles)))],
-                autograph=False)
+        self._forward = tf.function(
+            lambda batch, weights: model([batch, weights] if several else batch,
+                                         training=False),
+            input_signature=[tf.TensorSpec((1, None, None, 3)),
+                             tf.TensorSpec((1, len(self.styles)))],
+            autograph=False)
 
     @classmethod
     def load(cls, model, *, backbone: str | None = None) -> FastStylizer:
