@@ -158,10 +158,7 @@ def run_train(args) -> int:
     if args.resume is not None:
         record = modelfile.read_record(recipe.model_path(args.resume), backbone=args.backbone)
         saved = Recipe.from_dict(record["recipe"])
-        if (trained := len(modelfile.style_names(record))) != len(args.style):
-            raise validators.OptionError(
-                f"'{args.resume}' paints {trained} style(s), and {len(args.style)} were "
-                "given; --resume needs the same paintings")
+        modelfile.check_style_count(record, len(args.style), args.resume)
         if changed := saved.differing(given):
             name = changed[0]
             raise validators.OptionError(
@@ -182,8 +179,7 @@ def run_train(args) -> int:
 
     strategy = make_strategy(args.strategy)
     with sigterm_as_interrupt() as interruption:
-        styles = args.style if len(args.style) > 1 else args.style[0]
-        result = train_fast(styles, args.photos, steps=steps, strategy=strategy,
+        result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
                             precision=args.precision, resume=args.resume, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
     if result.path is None:

@@ -79,6 +79,14 @@ def style_names(record: dict) -> list[str]:
     return [shipped.get(str(name), Path(str(name)).stem) for name in names]
 
 
+def check_style_count(record: dict, given: int, path) -> None:
+    """Refuse to resume the model file at ``path`` with another number of paintings than it
+    paints (a one-line :class:`ModelFileError`)."""
+    if (trained := len(style_names(record))) != given:
+        raise ModelFileError(f"resume: '{path}' paints {trained} style(s), and {given} were "
+                             "given; give the same paintings")
+
+
 def save_model(model, path, record: dict) -> Path:
     """Write ``model`` and nstlab's ``record`` to ``path`` in one atomic step."""
     record = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **record}

@@ -156,9 +156,7 @@ def _resumed(resume, backbone_wanted: str | None, styles: int):
     if resume is None:
         return None, None
     model, record = modelfile.load_model(model_path(resume), backbone=backbone_wanted)
-    if (trained := len(modelfile.style_names(record))) != styles:
-        raise ModelFileError(f"resume: '{resume}' paints {trained} style(s), and {styles} "
-                             "were given; give the same paintings")
+    modelfile.check_style_count(record, styles, resume)
     return model.get_weights(), record
 
 
