@@ -159,17 +159,16 @@ def train_steps_per_second(style, size: int, batch_size: int, steps: int, width:
 
 def painting_of(stylizer, given, index: int = 0):
     """The painting the model was trained for (its ``index``-th style): ``given``, or the
-    shipped painting its record names."""
+    shipped painting of that name (:attr:`FastStylizer.styles` names shipped paintings)."""
     from nstlab.imaging.data import PAINTINGS, painting_path
 
     if given is not None:
         return given
-    trained_on = (stylizer.record.get("styles") or [stylizer.record.get("style")])[index]
-    for name, painting in PAINTINGS.items():
-        if painting.filename == trained_on:
-            return painting_path(name)
-    raise SystemExit(f"fast.py: the model's style {trained_on!r} is not a shipped painting; "
-                     "give --style")
+    name = stylizer.styles[index]
+    if name not in PAINTINGS:
+        raise SystemExit(f"fast.py: the model's style {name!r} is not a shipped painting; "
+                         "give --style")
+    return painting_path(name)
 
 
 def photo_source(name: str):

@@ -51,17 +51,23 @@ def run(clip, style, **keywords) -> dict:
     return summary(stylized(clip, style, **keywords))
 
 
+def chunk_options(clip, style, size: int, steps: int, chunk_frames: int, overlap: int):
+    """The checked still and video options of the clip's run in chunks."""
+    from nstlab.video.transfer import split_options
+
+    still, video = split_options({"size": size, "steps": steps, "engine": "ray",
+                                  "chunk_frames": chunk_frames, "overlap": overlap})
+    return still.validate(clip[0], [style]), video.validate()
+
+
 def chunked(clip, style, size: int, steps: int, chunk_frames: int, overlap: int,
             one_chain) -> dict:
     """The chunks here and on Ray, against each other and against ``one_chain`` (the clip's
     temporal stylization in one chain, with the same size and steps)."""
     from nstlab.batch.engines import InProcessEngine
     from nstlab.video.chunks import run_chunk, stylize_in_chunks
-    from nstlab.video.transfer import split_options
 
-    still, video = split_options({"size": size, "steps": steps, "engine": "ray",
-                                  "chunk_frames": chunk_frames, "overlap": overlap})
-    still, video = still.validate(clip[0], [style]), video.validate()
+    still, video = chunk_options(clip, style, size, steps, chunk_frames, overlap)
     here = stylize_in_chunks(still, video, clip, [style], progress=False,
                              engine=InProcessEngine(run_chunk))
     started = time.perf_counter()
@@ -103,14 +109,11 @@ def overlap_sweep(clip, style, size: int, steps: int, chunk_frames: int, overlap
     and the frames stylized per frame kept (the overlap's cost)."""
     from nstlab.batch.engines import InProcessEngine
     from nstlab.video.chunks import chunk_plan, run_chunk, stylize_in_chunks
-    from nstlab.video.transfer import split_options
 
     chain = np.array(one_chain.warping_errors)
     rows = []
     for overlap in overlaps:
-        still, video = split_options({"size": size, "steps": steps, "engine": "ray",
-                                      "chunk_frames": chunk_frames, "overlap": overlap})
-        still, video = still.validate(clip[0], [style]), video.validate()
+        still, video = chunk_options(clip, style, size, steps, chunk_frames, overlap)
         result = stylize_in_chunks(still, video, clip, [style], progress=False,
                                    engine=InProcessEngine(run_chunk))
         errors = np.array(result.warping_errors)
