@@ -5,6 +5,7 @@
     nstlab train-fast STYLE PHOTOS -o model.keras [--size 128 --steps 1000 ...]
     nstlab train-fast STYLE PHOTOS -o model.keras --resume model.keras --steps 500
     nstlab train-fast STYLE1 STYLE2 STYLE3 PHOTOS -o three.keras   (one network, 3 styles)
+    nstlab train-fast STYLE1 STYLE2 PHOTOS -o two.keras --content-weight 2e4 2.5e4
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
     nstlab fast MODEL photo.jpg -o out.png --size 512 --strength 0.8 --preserve-color post
     nstlab fast three.keras photo.jpg -o out.png --style starry_night=0.6,shipwreck=0.4
@@ -45,8 +46,10 @@ RECIPE_FLAGS = {
     "residual_blocks": ("int", "residual blocks (Johnson et al.: 5)"),
     "learning_rate": ("float", "Adam's step size"),
     "style_size": ("int", "longest side of the style image for its Gram matrices, px"),
-    "content_weight": ("float", "alpha: weight of the content loss"),
-    "style_weight": ("float", "beta: weight of the style loss"),
+    "content_weight": ("floats", "alpha: weight of the content loss; with several STYLE "
+                                 "images, one weight or one per image"),
+    "style_weight": ("floats", "beta: weight of the style loss; with several STYLE images, "
+                               "one weight or one per image"),
     "tv_weight": ("float", "weight of the total-variation loss"),
     "seed": ("int", "seeds the network's first weights and the crops"),
 }
@@ -74,8 +77,10 @@ def add_commands(subparsers) -> None:
                        help="training steps of this run (default %(default)s)")
     group = train.add_argument_group("recipe (recorded in the model file; kept on --resume)")
     for name, (kind, text) in RECIPE_FLAGS.items():
-        group.add_argument(f"--{name.replace('_', '-')}", type=validators.parse_number(kind),
-                           default=None, help=f"{text} (default {getattr(DEFAULTS, name)})")
+        several = {"nargs": "+", "metavar": "W"} if kind == "floats" else {}
+        group.add_argument(f"--{name.replace('_', '-')}",
+                           type=validators.parse_number(kind.removesuffix("s")), default=None,
+                           help=f"{text} (default {getattr(DEFAULTS, name)})", **several)
     group.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=None,
                        help=f"the loss network (default {DEFAULTS.backbone})")
     flag, keywords = options.argument(
@@ -141,6 +146,15 @@ def _recipe_given(args) -> dict:
     return given
 
 
+def _shown(value) -> str:
+    """A recipe value as its flag takes it: ``20000 25000`` (a weight per painting),
+    ``block2_conv2,block3_conv2`` (layers)."""
+    if isinstance(value, list | tuple):
+        return ("," if all(isinstance(each, str) for each in value) else " ").join(
+            map(_shown, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _same_file(first, second) -> bool:
     return Path(first).resolve() == Path(second).resolve()
 
@@ -157,15 +171,16 @@ def run_train(args) -> int:
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
     if args.resume is not None:
         record = modelfile.read_record(recipe.model_path(args.resume), backbone=args.backbone)
-        saved = Recipe.from_dict(record["recipe"])
+        plan = Recipe.from_dict(record["recipe"])
         modelfile.check_style_count(record, len(args.style), args.resume)
-        if changed := saved.differing(given):
+        if changed := plan.differing(given):
             name = changed[0]
             raise validators.OptionError(
-                f"--{name.replace('_', '-')} {given[name]} differs from the recipe of "
-                f"'{args.resume}' ({getattr(saved, name)}); --resume keeps its recipe")
+                f"--{name.replace('_', '-')} {_shown(given[name])} differs from the recipe of "
+                f"'{args.resume}' ({_shown(getattr(plan, name))}); --resume keeps its recipe")
     else:
-        Recipe(**given).checked()
+        plan = Recipe(**given)
+    plan.loss_weights(len(args.style), flags=True)
     for style in args.style:
         image_shape(style)
     photos.find_photos(args.photos)

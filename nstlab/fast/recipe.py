@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nstlab.base.validators import OptionError, check_choice, check_number
+from nstlab.base.validators import OptionError, check_choice, check_count, check_number
 from nstlab.engine import backbones
 from nstlab.engine.defaults import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT
 
@@ -34,6 +34,10 @@ FAST_CONTENT_LAYERS = ("block2_conv2",)
 #: What models trained before the recipe recorded its content layers used (the still
 #: default, :data:`nstlab.engine.defaults.DEFAULT_CONTENT_LAYERS`).
 UNRECORDED_CONTENT_LAYERS = ("block4_conv2",)
+
+#: The loss weights a multi-style network may set painting by painting (one number serves
+#: them all; a tuple gives one per painting, in the order of the paintings).
+PER_STYLE_WEIGHTS = ("content_weight", "style_weight")
 
 #: What a model file says it is (its record's ``format``) and the record's version.
 MODEL_FORMAT = "nstlab-fast-style"
@@ -70,7 +74,10 @@ class Recipe:
         strokes the network learns have the size they have in the painting at this size.
     content_weight, style_weight, tv_weight : float
         As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.run.options`); for a batch each
-        part is the mean over its images.
+        part is the mean over its images. For a network of several paintings,
+        ``content_weight`` and ``style_weight`` may be a tuple with one weight per painting
+        (a painting that turns photos into strokes wants more content weight than one
+        that keeps them; see :meth:`loss_weights`).
     content_layers : tuple of str
         The layers of the content loss (default :data:`FAST_CONTENT_LAYERS`, Johnson et al.'s
         ``block2_conv2``, not the still default ``block4_conv2``: with the deeper layer a
@@ -87,8 +94,8 @@ class Recipe:
     residual_blocks: int = 5
     learning_rate: float = 1e-3
     style_size: int = 256
-    content_weight: float = DEFAULT_CONTENT_WEIGHT
-    style_weight: float = DEFAULT_STYLE_WEIGHT
+    content_weight: float | tuple[float, ...] = DEFAULT_CONTENT_WEIGHT
+    style_weight: float | tuple[float, ...] = DEFAULT_STYLE_WEIGHT
     tv_weight: float = DEFAULT_TV_WEIGHT
     content_layers: tuple[str, ...] = FAST_CONTENT_LAYERS
     backbone: str = "vgg16"
@@ -101,8 +108,8 @@ class Recipe:
         whole["residual_blocks"] = check_number(self.residual_blocks, "residual_blocks",
                                                 whole=True, at_least=0)
         whole["seed"] = check_number(self.seed, "seed", whole=True)
-        numbers = {name: check_number(getattr(self, name), name, at_least=0)
-                   for name in ("content_weight", "style_weight", "tv_weight")}
+        numbers = {name: _loss_weight(getattr(self, name), name) for name in PER_STYLE_WEIGHTS}
+        numbers["tv_weight"] = check_number(self.tv_weight, "tv_weight", at_least=0)
         numbers["learning_rate"] = check_number(self.learning_rate, "learning_rate", above=0)
         check_choice(self.backbone, backbones.BACKBONES, "backbone")
         layers = tuple(backbones.check_layers(self.content_layers, self.backbone))
@@ -116,6 +123,28 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def loss_weights(self, paintings: int, *, flags: bool = False) -> list[dict]:
+        """The loss weights of each of ``paintings`` paintings, in their order.
+
+        Each item holds :data:`PER_STYLE_WEIGHTS` as :class:`nstlab.Objective` takes them: a
+        number serves every painting, a tuple gives each its own and must have one weight
+        per painting (:class:`OptionError` otherwise, naming the option, or its command-line
+        flag with ``flags``).
+
+        >>> Recipe(content_weight=(2e4, 2.5e4)).loss_weights(2)[1]["content_weight"]
+        25000.0
+        """
+        checked = self.checked()
+        weights = [{} for _ in range(paintings)]
+        for name in PER_STYLE_WEIGHTS:
+            value = getattr(checked, name)
+            if isinstance(value, tuple):
+                label = f"--{name.replace('_', '-')}" if flags else name
+                check_count(value, paintings, "weights", f"{paintings} painting(s)", label)
+            for index, each in enumerate(weights):
+                each[name] = value[index] if isinstance(value, tuple) else value
+        return weights
 
     def differing(self, given: dict) -> list[str]:
         """The names in ``given`` whose value, checked as this recipe's are, is not this
@@ -134,6 +163,17 @@ class Recipe:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         known["content_layers"] = tuple(data.get("content_layers", UNRECORDED_CONTENT_LAYERS))
         return cls(**known)
+
+
+def _loss_weight(value, name: str) -> float | tuple[float, ...]:
+    """A loss weight checked: a number >= 0, or a tuple of them (a list or tuple of one is
+    that number, so a one-painting recipe records a number)."""
+    if not isinstance(value, list | tuple):
+        return check_number(value, name, at_least=0)
+    if not value:
+        raise OptionError(f"{name}: give a weight, or one per painting")
+    numbers = tuple(check_number(each, name, at_least=0) for each in value)
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def check_steps(steps) -> int:

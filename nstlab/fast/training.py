@@ -15,8 +15,9 @@ Given several paintings, one network learns them all (Dumoulin, Shlens & Kudlur 
 instance norms become conditional, with a scale and offset per style
 (:class:`~nstlab.fast.network.ConditionalInstanceNormalization`), and the steps take the
 styles in turn, step ``k`` training style ``k mod N`` with that style's one-hot weights and
-its own :class:`nstlab.Objective` (one loss network serves them all). The history then
-holds the styles' losses in turn too.
+its own :class:`nstlab.Objective` (one loss network serves them all; each painting may
+have its own content and style weight, :meth:`~nstlab.fast.recipe.Recipe.loss_weights`).
+The history then holds the styles' losses in turn too.
 
 ``precision`` is that of :func:`nstlab.stylize` (:mod:`nstlab.engine.precision`): the
 transformation network and the loss network compute in it, the Gram matrices and losses in
@@ -211,7 +212,8 @@ def train_fast(
         Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
         ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
         ``content_weight``, ``style_weight``, ``tv_weight``, ``content_layers``,
-        ``backbone``, ``seed``.
+        ``backbone``, ``seed``. With several paintings, ``content_weight`` and
+        ``style_weight`` may give one weight per painting (a tuple, in their order).
 
     Returns
     -------
@@ -233,6 +235,7 @@ def train_fast(
         plan = saved.checked()
     else:
         plan = Recipe(**recipe).checked()
+    loss_weights = plan.loss_weights(len(styles))
     paths = find_photos(photos)
     style_images = [load_image(painting, max_size=plan.style_size) for painting in styles]
     done = int(record["steps"]) if record else 0
@@ -246,12 +249,12 @@ def train_fast(
         if weights is not None:
             model.set_weights(weights)
         objectives = []
-        for image in style_images:  # one loss network (extractor) for all the styles
-            objectives.append(Objective(
+        for image, weights in zip(style_images, loss_weights, strict=True):
+            objectives.append(Objective(  # one loss network (extractor) for all the styles
                 None, image, batch_content=True, backbone=plan.backbone,
-                content_layers=list(plan.content_layers), content_weight=plan.content_weight,
-                style_weight=plan.style_weight, tv_weight=plan.tv_weight, precision=precision,
-                extractor=objectives[0].extractor if objectives else None))
+                content_layers=list(plan.content_layers), tv_weight=plan.tv_weight,
+                precision=precision, extractor=objectives[0].extractor if objectives else None,
+                **weights))
         optimizer = keras.optimizers.Adam(plan.learning_rate)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

@@ -9,6 +9,7 @@ from nstlab.cli import main
 from nstlab.fast import FastStylizer, ModelFileError, train_fast
 from nstlab.fast.controls import style_weights
 from nstlab.fast.network import ConditionalInstanceNormalization, build_transformer, style_count
+from nstlab.fast.recipe import Recipe
 from nstlab.imaging.data import painting_path
 
 TINY = {"size": 32, "batch_size": 1, "width": 4, "residual_blocks": 1, "style_size": 32}
@@ -79,6 +80,36 @@ def test_a_resume_needs_the_same_number_of_paintings(two_styles, paintings, phot
     assert resumed.record["steps"] == 5
 
 
+
+def test_each_painting_may_have_its_own_loss_weights():
+    weights = Recipe(content_weight=[2e4, 2.5e4], style_weight=50).loss_weights(2)
+    assert weights == [{"content_weight": 2e4, "style_weight": 50.0},
+                       {"content_weight": 2.5e4, "style_weight": 50.0}]
+    assert Recipe(content_weight=[3]).checked().content_weight == 3.0  # one is that number
+    with pytest.raises(OptionError, match="--content-weight got 3 weights for 2 painting"):
+        Recipe(content_weight=(1, 2, 3)).loss_weights(2, flags=True)
+    with pytest.raises(OptionError, match="style_weight must be a number >= 0"):
+        Recipe(style_weight=(1, -2)).checked()
+    saved = Recipe(content_weight=(1, 2)).checked()
+    assert saved.differing({"content_weight": [1, 2]}) == []
+    assert saved.differing({"content_weight": [1, 3]}) == ["content_weight"]
+
+
+def test_each_style_trains_with_its_own_content_weight(paintings, photo_folder, tmp_path):
+    path = tmp_path / "weights.keras"
+    result = train_fast(paintings, photo_folder, steps=4, checkpoint=path, progress=False,
+                        precision="float32", content_weight=(0, 1e4), **TINY)
+    content = np.asarray(result.history.content["block2_conv2"])
+    assert np.all(content[0::2] == 0) and np.all(content[1::2] > 0)  # the styles in turn
+    assert FastStylizer.load(path).record["recipe"]["content_weight"] == [0, 1e4]
+    resumed = train_fast(paintings, photo_folder, steps=1, resume=path, progress=False,
+                         precision="float32", content_weight=[0, 1e4])
+    assert resumed.record["steps"] == 5
+    with pytest.raises(OptionError, match="content_weight got 2 weights for 3 painting"):
+        train_fast([*paintings, paintings[0]], photo_folder, steps=1, progress=False,
+                   content_weight=(0, 1e4), **TINY)
+
+
 @pytest.mark.parametrize("given, weights", [
     (None, [1, 0, 0]), ("shipwreck", [0, 1, 0]), (2, [0, 0, 1]), ("1", [0, 1, 0]),
     ({"starry_night": 3, "woman_with_hat": 1}, [0.75, 0, 0.25]),
@@ -120,3 +151,12 @@ def test_the_commands_train_several_styles_and_paint_a_mix(tmp_path, paintings, 
     assert main(["train-fast", str(paintings[0]), str(photo_folder), "-o", str(model),
                  "--resume", str(model), "--steps", "1"]) == 2
     assert "paints 2 style(s), and 1 were given" in capsys.readouterr().err
+    assert main(["train-fast", *map(str, paintings), str(photo_folder), "-o", str(model),
+                 "--resume", str(model), "--steps", "1", "--content-weight", "1", "2"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nstlab: error: --content-weight 1 2 differs from the recipe of "
+        f"'{model}' (10000); --resume keeps its recipe"]
+    assert main(["train-fast", *map(str, paintings), str(photo_folder), "-o",
+                 str(tmp_path / "three.keras"), "--content-weight", "1", "2", "3"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nstlab: error: --content-weight got 3 weights for 2 painting(s)"]
