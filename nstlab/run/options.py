@@ -649,6 +649,10 @@ class VideoOptions:
         0.6, "--method fast: how much of the previous output, warped by the flow, each "
              "frame keeps where the flow is trusted (0: independent frames)", "float",
         at_least=0)
+    fast_style: Any = option(
+        None, "--method fast with a model of several paintings: the one to paint, or a mix "
+              "such as starry_night=0.7,shipwreck=0.3 (default: the model's first)", "text",
+        flag="--style", metavar="NAME[=W,...]")
     independent: bool = option(
         False, "stylize every frame on its own (no flow, no temporal loss, no blending): "
                "the flickering baseline", "switch")
@@ -676,6 +680,8 @@ class VideoOptions:
         checked = dataclasses.replace(self, **values)
         if checked.blend >= 1:
             raise OptionError(f"{name('blend')} must be below 1, got {checked.blend}")
+        if checked.fast_style is not None and checked.method != "fast":
+            raise OptionError(f"{name('fast_style')} is for --method fast")
         if checked.method == "fast" and checked.passes > 1:
             raise OptionError(f"{name('passes')} is for --method optimize")
         if checked.engine == "ray" and checked.passes > 1:

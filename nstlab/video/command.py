@@ -26,6 +26,7 @@ examples:
   nstlab video clip.mp4 starry_night.jpg -o out.mp4 --size 256 --steps 50
   nstlab video frames/ style.jpg -o styled/                 folders of frames in and out
   nstlab video clip.mp4 starry_night -o out.mp4 --method fast   a trained network, blended
+  nstlab video clip.mp4 three_paintings -o out.mp4 --method fast --style shipwreck
   nstlab video clip.mp4 style.jpg -o out.mp4 --engine ray   overlapping chunks on a local Ray
   (Ctrl-C, then the same command again: only the unfinished frames are made)
 """
@@ -69,14 +70,17 @@ def _check_style(video: VideoOptions, still, styles: list, shape: tuple) -> None
     import numpy as np
 
     if video.method == "fast":
+        from nstlab.fast.controls import style_weights
+        from nstlab.fast.modelfile import read_record, style_names
         from nstlab.fast.recipe import ModelFileError, model_path
 
         if len(styles) != 1:
             raise OptionError("--method fast takes one model as STYLE")
         try:
-            model_path(styles[0])
+            names = style_names(read_record(model_path(styles[0])))
         except ModelFileError as error:
             raise OptionError(str(error)) from None
+        style_weights(video.fast_style, names, label="--style")
         return
     # The first frame's shape stands for every frame (probe checked they are one size).
     still.validate(np.zeros((*shape, 3), np.float32), styles, flags=True)

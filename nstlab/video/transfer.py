@@ -135,7 +135,7 @@ def stylize_video(clip, style, *, store=None, progress: bool = True, on_frame=No
         Any option of :class:`nstlab.run.options.StylizeOptions` (as for
         :func:`nstlab.stylize`: ``size``, ``steps``, ``style_weight`` ...) and of
         :class:`nstlab.run.options.VideoOptions` (``method``, ``temporal_weight``,
-        ``passes``, ``blend``, ``independent``).
+        ``passes``, ``blend``, ``fast_style``, ``independent``).
 
     Returns
     -------
@@ -276,15 +276,17 @@ class _FastFrames:
     """The fast method: one pass of the network, blended along the flow (see the module)."""
 
     def __init__(self, video: VideoOptions, styles: list):
+        from nstlab.fast.controls import style_weights
         from nstlab.fast.stylizer import FastStylizer
 
         if len(styles) != 1:
             raise OptionError("--method fast takes one model as STYLE")
         self.stylizer = FastStylizer.load(styles[0])
+        style_weights(video.fast_style, self.stylizer.styles)  # a style it paints, at once
         self.video = video
 
     def first_pass(self, frames, stylized, index, neighbour) -> np.ndarray:
-        picture = self.stylizer(frames[index])
+        picture = self.stylizer(frames[index], style=self.video.fast_style)
         if neighbour is None or self.video.independent or not self.video.blend:
             return picture
         flow, mask = flow_and_mask(frames[index], frames[neighbour])

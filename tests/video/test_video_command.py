@@ -146,6 +146,17 @@ def test_the_fast_method_from_the_command_line(clip_file, tmp_path, capsys):
     assert main(["video", str(clip_file), "starry_night", "-o", str(out), "--method", "fast",
                  "--size", "48", "--quiet"]) == 0
     assert len(frames.frame_files(out)) == 5 and "warping error" in capsys.readouterr().out
+    mixed = tmp_path / "mixed"
+    assert main(["video", str(clip_file), "three_paintings", "-o", str(mixed), "--method",
+                 "fast", "--style", "starry_night=0.5,shipwreck=0.5", "--size", "48",
+                 "--quiet"]) == 0
+    assert len(frames.frame_files(mixed)) == 5
+    capsys.readouterr()
+    assert main(["video", str(clip_file), "three_paintings", "-o", str(tmp_path / "no"),
+                 "--method", "fast", "--style", "sunflowers"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nstlab: error: --style: the model paints starry_night, shipwreck, woman_with_hat; "
+        "got 'sunflowers'"]
 
 
 @pytest.mark.ray

@@ -71,6 +71,21 @@ def test_the_fast_method_blended_along_the_flow_flickers_less(clip):
     assert len(blended.frames) == 5 and blended.settings["blend"] == 0.6
 
 
+def test_the_fast_method_paints_the_style_it_is_given(clip):
+    kwargs = {"method": "fast", "independent": True, "size": 48, "progress": False}
+    first = stylize_video(clip, "three_paintings", **kwargs)
+    shipwreck = stylize_video(clip, "three_paintings", fast_style="shipwreck", **kwargs)
+    np.testing.assert_array_equal(first.frames[0], stylize_video(
+        clip, "three_paintings", fast_style="starry_night", **kwargs).frames[0])
+    assert np.abs(first.frames[0] - shipwreck.frames[0]).mean() > 0.02
+    assert shipwreck.settings["fast_style"] == "shipwreck"
+    with pytest.raises(OptionError, match="paints starry_night, shipwreck, woman_with_hat; "
+                                          "got 'sunflowers'"):
+        stylize_video(clip, "three_paintings", fast_style="sunflowers", **kwargs)
+    with pytest.raises(OptionError, match="fast_style is for --method fast"):
+        stylize_video(clip, "starry_night.jpg", fast_style="shipwreck")
+
+
 def test_the_fast_method_takes_one_model(clip, starry_path):
     with pytest.raises(OptionError, match="one model"):
         stylize_video(clip, ["starry_night", "starry_night"], method="fast", progress=False)
