@@ -81,7 +81,9 @@ YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
 #: The values of ``nstlab.stylize(..., preserve_color=...)`` besides ``None``.
 PRESERVE_COLOR = ("luminance", "histogram", "post")
 
-MODES = ("cholesky", "pca", "sym")
+#: The linear maps :func:`match_color_statistics` can use (its ``mode``), the symmetric one
+#: first: it is what ``stylize(..., preserve_color="histogram")`` uses unless told.
+COLOR_MATCH_MODES = ("sym", "cholesky", "pca")
 
 
 def _rgb(image, name: str = "image") -> np.ndarray:
@@ -203,7 +205,7 @@ def _color_transform(cov_source: np.ndarray, cov_reference: np.ndarray, mode: st
         root = _sqrtm_psd(cov_source)
         inverse_root = _sqrtm_psd(cov_source, inverse=True)
         return inverse_root @ _sqrtm_psd(root @ cov_reference @ root) @ inverse_root
-    raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(COLOR_MATCH_MODES)}")
 
 
 def match_color_statistics(source, reference, mode: str = "cholesky", *,
@@ -244,8 +246,8 @@ def match_color_statistics(source, reference, mode: str = "cholesky", *,
     -------
     float32 array shaped like ``source``.
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode not in COLOR_MATCH_MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(COLOR_MATCH_MODES)}")
     source = _rgb(source, "source")
     reference = _rgb(reference, "reference")
     x_source = source.reshape(-1, 3).astype(np.float64)

@@ -62,13 +62,12 @@ from nstlab.engine.defaults import (
     OPTIMIZERS,
 )
 from nstlab.engine.precision import PRECISION_CHOICES
-from nstlab.imaging.color import PRESERVE_COLOR
+from nstlab.imaging.color import COLOR_MATCH_MODES, PRESERVE_COLOR
 
 # ------------------------------------- choices (the defaults: nstlab.engine.defaults)
 INITS = ("tinted", "content", "noise", "style")
 POOLINGS = ("max", "avg")
 DEVICES = ("auto", "cpu", "gpu")
-COLOR_MATCH_MODES = ("sym", "cholesky", "pca")
 # Results larger than this start at this size and are refined upwards (transfer.scale_schedule).
 COARSE_SIZE = 512
 

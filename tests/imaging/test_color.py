@@ -59,7 +59,7 @@ def test_transfer_luminance_resizes_the_content():
     np.testing.assert_allclose(color.luminance(out), color.luminance(stylized), atol=0.05)
 
 
-@pytest.mark.parametrize("mode", color.MODES)
+@pytest.mark.parametrize("mode", color.COLOR_MATCH_MODES)
 def test_match_color_statistics_gives_the_reference_mean_and_covariance(mode):
     source = smooth_image(6, 20, 30)
     source[..., 0] *= 0.5  # a different colour cast from the reference
