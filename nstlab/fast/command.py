@@ -6,6 +6,7 @@
     nstlab train-fast STYLE PHOTOS -o model.keras --resume model.keras --steps 500
     nstlab train-fast STYLE1 STYLE2 STYLE3 PHOTOS -o three.keras   (one network, 3 styles)
     nstlab train-fast STYLE1 STYLE2 PHOTOS -o two.keras --content-weight 2e4 2.5e4
+    nstlab train-fast STYLE4 PHOTOS -o four.keras --add-to three_paintings   (adds a style)
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
     nstlab fast MODEL photo.jpg -o out.png --size 512 --strength 0.8 --preserve-color post
     nstlab fast three.keras photo.jpg -o out.png --style starry_night=0.6,shipwreck=0.4
@@ -89,6 +90,12 @@ def add_commands(subparsers) -> None:
     group.add_argument(flag, **keywords)
     train.add_argument("--resume", default=None, metavar="MODEL.keras",
                        help="go on from a model file written by train-fast")
+    train.add_argument("--add-to", default=None, metavar="MODEL",
+                       help="a network (a .keras file or a shipped name) to add the STYLE "
+                            "images to: the new network paints its styles and these, and "
+                            "learns only the new styles' scales and offsets (Dumoulin et al. "
+                            "2017); it keeps the network's recipe, and the loss weights given "
+                            "are the new styles'")
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
                        help="one device, all GPUs of this machine, or several machines "
                             "(TF_CONFIG) (default %(default)s)")
@@ -146,15 +153,6 @@ def _recipe_given(args) -> dict:
     return given
 
 
-def _shown(value) -> str:
-    """A recipe value as its flag takes it: ``20000 25000`` (a weight per painting),
-    ``block2_conv2,block3_conv2`` (layers)."""
-    if isinstance(value, list | tuple):
-        return ("," if all(isinstance(each, str) for each in value) else " ").join(
-            map(_shown, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _same_file(first, second) -> bool:
     return Path(first).resolve() == Path(second).resolve()
 
@@ -169,18 +167,8 @@ def run_train(args) -> int:
                                        suffixes=(modelfile.SUFFIX,))
     steps = recipe.check_steps(args.steps)
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
-    if args.resume is not None:
-        record = modelfile.read_record(recipe.model_path(args.resume), backbone=args.backbone)
-        plan = Recipe.from_dict(record["recipe"])
-        modelfile.check_style_count(record, len(args.style), args.resume)
-        if changed := plan.differing(given):
-            name = changed[0]
-            raise validators.OptionError(
-                f"--{name.replace('_', '-')} {_shown(given[name])} differs from the recipe of "
-                f"'{args.resume}' ({_shown(getattr(plan, name))}); --resume keeps its recipe")
-    else:
-        plan = Recipe(**given)
-    plan.loss_weights(len(args.style), flags=True)
+    modelfile.training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to,
+                            flags=True)
     for style in args.style:
         image_shape(style)
     photos.find_photos(args.photos)
@@ -195,7 +183,8 @@ def run_train(args) -> int:
     strategy = make_strategy(args.strategy)
     with sigterm_as_interrupt() as interruption:
         result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
-                            precision=args.precision, resume=args.resume, checkpoint=output,
+                            precision=args.precision, resume=args.resume, add_to=args.add_to,
+                            checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
     if result.path is None:
         print(f"nstlab: error: could not write '{output}'; the model is lost",

@@ -38,6 +38,7 @@ convolution with its sigmoid, so the pixels, and the loss network downstream, ge
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from nstlab.engine.precision import resolve_precision
@@ -228,3 +229,31 @@ def build_transformer(width: int = 16, residual_blocks: int = 5, *, styles: int 
 def style_count(model) -> int:
     """How many styles ``model`` (:func:`build_transformer`) paints: 1, or its style input's."""
     return 1 if len(model.inputs) == 1 else int(model.inputs[1].shape[-1])
+
+
+def copy_with_more_styles(source, target) -> None:
+    """Set the weights of ``target``, a network of ``source``'s size that paints more styles,
+    from ``source``: the same convolutions, the same scale and offset for each style
+    ``source`` paints, and for each further style the mean of those (a start between the
+    styles the convolutions were trained for). See :func:`style_weights_only`."""
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        weights = source.get_layer(layer.name).get_weights()
+        if isinstance(layer, ConditionalInstanceNormalization):
+            rows = [np.reshape(weight, (-1, weight.shape[-1])) for weight in weights]
+            extra = layer.styles - rows[0].shape[0]
+            weights = [np.concatenate([row, np.repeat(row.mean(axis=0, keepdims=True), extra,
+                                                      axis=0)]) for row in rows]
+        layer.set_weights(weights)
+
+
+def style_weights_only(model) -> list:
+    """The variables that hold the styles: the scales and offsets of every conditional norm.
+
+    Dumoulin et al. (2017) add a style to a trained network by learning only its own scale
+    and offset in each norm, the convolutions kept: a few thousand weights instead of all.
+    """
+    return [weight for layer in model.layers
+            if isinstance(layer, ConditionalInstanceNormalization)
+            for weight in layer.trainable_weights]

@@ -146,6 +146,17 @@ class Recipe:
                 each[name] = value[index] if isinstance(value, tuple) else value
         return weights
 
+    def adding(self, kept: int, added: int, weights: dict, *, flags: bool = False) -> Recipe:
+        """This recipe (of a network of ``kept`` paintings) for that network with ``added``
+        more: every field as it is, the loss weights one per painting, the new paintings'
+        from ``weights`` (a number, or one per new painting), else the first painting's."""
+        old = self.loss_weights(kept)
+        new = Recipe(**{**asdict(self), **{name: weights.get(name, old[0][name])
+                                         for name in PER_STYLE_WEIGHTS}}).loss_weights(
+            added, flags=flags)
+        each = {name: tuple(weight[name] for weight in old + new) for name in PER_STYLE_WEIGHTS}
+        return Recipe(**{**asdict(self), **each}).checked()
+
     def differing(self, given: dict) -> list[str]:
         """The names in ``given`` whose value, checked as this recipe's are, is not this
         recipe's (``--resume`` keeps a recipe: ``"block2_conv2"`` and ``("block2_conv2",)``

@@ -53,12 +53,12 @@ from nstlab.engine.optimize import (
 )
 from nstlab.engine.precision import resolve_precision
 from nstlab.fast import modelfile
-from nstlab.fast.network import build_transformer
+from nstlab.fast.network import build_transformer, copy_with_more_styles, style_weights_only
 from nstlab.fast.photos import find_photos, photo_batches
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
     DEFAULT_STEPS,
-    ModelFileError,
+    SHIPPED_MODELS,
     Recipe,
     check_steps,
     model_path,
@@ -116,16 +116,23 @@ def network_inputs(photos, style=None):
     return [photos, tf.repeat(weights, tf.shape(photos)[0], axis=0)]
 
 
-def make_train_step(model, objective: Objective, optimizer, strategy, style=None):
+def make_train_step(model, objective: Objective, optimizer, strategy, style=None, *,
+                    kept_styles: int = 0):
     """The compiled training step: ``step(batch) -> (total, parts)``, weights updated.
 
     Each device computes the loss of its share of the batch; dividing by the number of
     devices makes the gradients (and losses) summed over the devices those of the mean over
     the whole batch, the same as on one device. ``style``: the style weights (one-hot) of a
-    multi-style network's step, whose ``objective`` is that style's.
+    multi-style network's step, whose ``objective`` is that style's. ``kept_styles``: styles
+    added to a trained network learn alone; the convolutions and the first ``kept_styles``
+    styles' scales and offsets stay as they are
+    (:func:`~nstlab.fast.network.style_weights_only`).
     """
     replicas = strategy.num_replicas_in_sync
-
+    variables = style_weights_only(model) if kept_styles else model.trainable_variables
+    if kept_styles:  # zero gradients leave Adam's moments, and so those rows, untouched
+        rows = np.arange(int(variables[0].shape[0])) >= kept_styles
+        learns = tf.constant(rows[:, np.newaxis], tf.float32)
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
     def replica_step(photos):
@@ -136,10 +143,12 @@ def make_train_step(model, objective: Objective, optimizer, strategy, style=None
             # Under float16 the optimiser unscales the gradients (and skips a step whose
             # gradients overflowed) in apply_gradients.
             target = optimizer.scale_loss(share) if scaled else share
-        gradients = tape.gradient(target, model.trainable_variables)
+        gradients = tape.gradient(target, variables)
+        if kept_styles:
+            gradients = [gradient * learns for gradient in gradients]
         # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
         # (tests/fast/test_fast_strategy.py checks it), so each device's update is the same.
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+        optimizer.apply_gradients(zip(gradients, variables, strict=True))
         return share, {name: value / replicas for name, value in parts.items()}
 
     @tf.function
@@ -152,15 +161,6 @@ def make_train_step(model, objective: Objective, optimizer, strategy, style=None
     return step
 
 
-def _resumed(resume, backbone_wanted: str | None, styles: int):
-    """``(weights, record)`` of the model file to continue, or ``(None, None)``."""
-    if resume is None:
-        return None, None
-    model, record = modelfile.load_model(model_path(resume), backbone=backbone_wanted)
-    modelfile.check_style_count(record, styles, resume)
-    return model.get_weights(), record
-
-
 def train_fast(
     style,
     photos,
@@ -168,6 +168,7 @@ def train_fast(
     steps: int = DEFAULT_STEPS,
     strategy="default",
     resume=None,
+    add_to=None,
     checkpoint=None,
     checkpoint_every: int = CHECKPOINT_EVERY,
     progress: bool = True,
@@ -193,6 +194,12 @@ def train_fast(
     resume : path, optional
         A model file written by an earlier run (its ``checkpoint``): go on from its weights,
         step count and history, with its recipe (recipe options given here must match it).
+    add_to : model file or shipped name, optional
+        A trained network to add ``style`` (one painting or several) to, as Dumoulin et al.
+        (2017) do: the new network paints the network's styles and the new ones, and learns
+        only the new styles' scales and offsets (the convolutions and the other styles stay
+        as they are), so a few hundred steps teach it a painting. The recipe is the
+        network's; ``content_weight`` and ``style_weight`` given here are the new styles'.
     checkpoint : path, optional
         Save the model file here every ``checkpoint_every`` steps and when the run ends,
         however it ends. A save that fails only warns (``CheckpointWarning``).
@@ -226,63 +233,70 @@ def train_fast(
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
     styles = list(style) if isinstance(style, list | tuple) else [style]
-    weights, record = _resumed(resume, recipe.get("backbone"), len(styles))
-    if record is not None:
-        saved = Recipe.from_dict(record["recipe"])
-        if changed := saved.differing(recipe):
-            raise ModelFileError(f"resume: {changed[0]} differs from the recipe in '{resume}' "
-                                 f"({getattr(saved, changed[0])!r}); leave it out")
-        plan = saved.checked()
-    else:
-        plan = Recipe(**recipe).checked()
-    loss_weights = plan.loss_weights(len(styles))
+    plan = modelfile.training_plan(recipe, len(styles), resume=resume, add_to=add_to)
+    recipe, kept, record = plan.recipe, plan.kept, plan.record if resume is not None else None
+    every_style = kept + len(styles)
+    loss_weights = recipe.loss_weights(every_style)[kept:]
     paths = find_photos(photos)
-    style_images = [load_image(painting, max_size=plan.style_size) for painting in styles]
+    style_images = [load_image(painting, max_size=recipe.style_size) for painting in styles]
+    start = modelfile.load_model(model_path(resume or add_to))[0] if (resume or add_to) else None
     done = int(record["steps"]) if record else 0
-    seed_everything(plan.seed + done)
+    seed_everything(recipe.seed + done)
     if isinstance(strategy, str):
         strategy = make_strategy(strategy)
 
     with strategy.scope():
-        model = build_transformer(plan.width, plan.residual_blocks, styles=len(styles),
+        model = build_transformer(recipe.width, recipe.residual_blocks, styles=every_style,
                                   precision=precision)
-        if weights is not None:
-            model.set_weights(weights)
+        if record is not None:
+            model.set_weights(start.get_weights())
+        elif start is not None:
+            copy_with_more_styles(start, model)
         objectives = []
         for image, weights in zip(style_images, loss_weights, strict=True):
             objectives.append(Objective(  # one loss network (extractor) for all the styles
-                None, image, batch_content=True, backbone=plan.backbone,
-                content_layers=list(plan.content_layers), tv_weight=plan.tv_weight,
+                None, image, batch_content=True, backbone=recipe.backbone,
+                content_layers=list(recipe.content_layers), tv_weight=recipe.tv_weight,
                 precision=precision, extractor=objectives[0].extractor if objectives else None,
                 **weights))
-        optimizer = keras.optimizers.Adam(plan.learning_rate)
+        optimizer = keras.optimizers.Adam(recipe.learning_rate)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(model.trainable_variables)
-    one_hot = np.eye(len(styles), dtype=np.float32)
+        optimizer.build(style_weights_only(model) if kept else model.trainable_variables)
+    one_hot = np.eye(every_style, dtype=np.float32)
     steps_by_style = [make_train_step(model, objective, optimizer, strategy,
-                                      one_hot[index] if len(styles) > 1 else None)
+                                      one_hot[kept + index] if every_style > 1 else None,
+                                      kept_styles=kept)
                       for index, objective in enumerate(objectives)]
     batches = strategy.experimental_distribute_dataset(
-        photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
+        photo_batches(paths, recipe.size, recipe.batch_size, seed=recipe.seed, start=done))
 
     history = (History.from_dict(record["history"]) if record
                else History(objectives[0].content_layers, objectives[0].style_layers))
     precisions = [*(record.get("precisions", []) if record else []), precision]
-    run = _Run(model, plan, history, done, styles, paths, checkpoint, checkpoint_every,
-               precisions)
+    known = (plan.record.get("styles") or [plan.record.get("style")]) if kept else []
+    added_to = (plan.record.get("added_to") if record else
+                {"model": _model_name(add_to), "styles": kept} if kept else None)
+    run = _Run(model, recipe, history, done, [*known[:kept], *styles], paths, checkpoint,
+               checkpoint_every, precisions, added_to)
     run.train(steps_by_style, batches, steps, list(callbacks), progress)
     return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
                           run.saved_path)
+
+
+def _model_name(model) -> str:
+    """How a record names the network styles were added to: a shipped name, or a file's."""
+    return model if isinstance(model, str) and model in SHIPPED_MODELS else Path(model).name
 
 
 class _Run:
     """One training run's bookkeeping: weights to keep, history, checkpoints, stopping."""
 
     def __init__(self, model, plan: Recipe, history: History, done: int, styles: list, paths,
-                 checkpoint, checkpoint_every: int, precisions: list[str]):
+                 checkpoint, checkpoint_every: int, precisions: list[str],
+                 added_to: dict | None = None):
         self.model, self.plan, self.history, self.done = model, plan, history, done
-        self.precisions = precisions
+        self.precisions, self.added_to = precisions, added_to
         self._export = None
         self.style_names = [Path(style).name if isinstance(style, str | Path) else "<image>"
                             for style in styles]
@@ -303,7 +317,8 @@ class _Run:
                 "final_loss": float(self.history.total[-1]) if len(self.history) else None,
                 "style": self.style_names[0], "styles": self.style_names,
                 "photos": self.photo_names,
-                "precisions": self.precisions, "history": self.history.to_dict()}
+                "precisions": self.precisions, "history": self.history.to_dict(),
+                **({"added_to": self.added_to} if self.added_to else {})}
 
     def float32_model(self):
         """The trained network as a float32 one (itself when it trained in float32)."""
@@ -316,8 +331,10 @@ class _Run:
         return self._export
 
     def picture(self) -> np.ndarray:
-        """The first photo as the saved model would paint it now, in the first style."""
-        first = np.eye(len(self.style_names), dtype=np.float32)[0] if len(
+        """The first photo as the saved model would paint it now, in the first style it
+        trains."""
+        kept = self.added_to["styles"] if self.added_to else 0
+        first = np.eye(len(self.style_names), dtype=np.float32)[kept] if len(
             self.style_names) > 1 else None
         inputs = network_inputs(self.preview_photo, first)
         return np.asarray(self.float32_model()(inputs, training=False))[0]

@@ -132,9 +132,9 @@ def test_resume_goes_on_from_the_saved_steps(trained, photo_folder, starry_path,
                         checkpoint=tmp_path / "more.keras", progress=False)
     assert result.record["steps"] == 15
     assert len(result.history) == 15
-    with pytest.raises(ModelFileError, match="width differs"):
+    with pytest.raises(ModelFileError, match="width 8 differs from the recipe of"):
         train_fast(starry_path, photo_folder, steps=1, resume=path, width=8, progress=False)
-    with pytest.raises(ModelFileError, match="content_layers differs"):
+    with pytest.raises(ModelFileError, match="content_layers block4_conv2 differs"):
         train_fast(starry_path, photo_folder, steps=1, resume=path, progress=False,
                    content_layers="block4_conv2")
 

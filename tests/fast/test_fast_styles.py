@@ -110,6 +110,64 @@ def test_each_style_trains_with_its_own_content_weight(paintings, photo_folder, 
                    content_weight=(0, 1e4), **TINY)
 
 
+def weights_by_layer(model) -> dict:
+    return {layer.name: [np.array(w) for w in layer.get_weights()] for layer in model.layers
+            if layer.weights}
+
+
+def test_a_style_added_to_a_network_learns_alone(two_styles, paintings, photo_folder,
+                                                 tmp_path):
+    _, base_path = two_styles
+    base = FastStylizer.load(base_path)
+    matisse = painting_path("woman_with_hat")
+    path = tmp_path / "three.keras"
+    result = train_fast(matisse, photo_folder, steps=3, add_to=base_path, checkpoint=path,
+                        progress=False, precision="float32", content_weight=5e3)
+    assert result.record["added_to"] == {"model": "two.keras", "styles": 2}
+    assert tuple(result.record["recipe"]["content_weight"]) == (1e4, 1e4, 5e3)
+    stylizer = FastStylizer.load(path)
+    assert stylizer.styles == [*NAMES, "woman_with_hat"] and len(result.history) == 3
+    before, after = weights_by_layer(base.model), weights_by_layer(stylizer.model)
+    for name, weights in before.items():
+        if name.endswith("_norm"):  # the two styles' rows are kept, the third one learnt
+            for old, new in zip(weights, after[name], strict=True):
+                np.testing.assert_array_equal(new[:2], old)
+                assert np.abs(new[2] - old.mean(axis=0)).max() > 0
+        else:
+            for old, new in zip(weights, after[name], strict=True):
+                np.testing.assert_array_equal(new, old)
+    photo = np.random.default_rng(2).random((40, 36, 3), dtype=np.float32)
+    np.testing.assert_allclose(stylizer(photo, style="shipwreck"),
+                               base(photo, style="shipwreck"), atol=1e-6)
+    resumed = train_fast(matisse, photo_folder, steps=1, resume=path, progress=False,
+                         precision="float32")
+    assert resumed.record["steps"] == 4 and resumed.record["added_to"]["styles"] == 2
+    kept = weights_by_layer(resumed.model)
+    np.testing.assert_array_equal(kept["encode1_conv"][0], before["encode1_conv"][0])
+    with pytest.raises(ModelFileError, match="adds 1 style.s. to 2, and 2 were given"):
+        train_fast(paintings, photo_folder, steps=1, resume=path, progress=False)
+
+
+def test_a_style_is_added_to_a_one_style_network_too(paintings, photo_folder, tmp_path):
+    one = tmp_path / "one.keras"
+    train_fast(paintings[0], photo_folder, steps=2, checkpoint=one, progress=False,
+               precision="float32", **TINY)
+    two = train_fast(paintings[1], photo_folder, steps=2, add_to=one, progress=False,
+                     precision="float32").stylizer
+    photo = np.random.default_rng(3).random((40, 36, 3), dtype=np.float32)
+    assert two.styles == NAMES
+    np.testing.assert_allclose(two(photo), FastStylizer.load(one)(photo), atol=1e-6)
+
+
+def test_adding_keeps_the_network_s_recipe(two_styles, paintings, photo_folder):
+    _, base_path = two_styles
+    with pytest.raises(ModelFileError, match="width 8 differs from the recipe of .* add_to "
+                                             "keeps its recipe"):
+        train_fast(paintings[0], photo_folder, steps=1, add_to=base_path, width=8)
+    with pytest.raises(OptionError, match="resume cannot be combined with add_to"):
+        train_fast(paintings[0], photo_folder, steps=1, add_to=base_path, resume=base_path)
+
+
 @pytest.mark.parametrize("given, weights", [
     (None, [1, 0, 0]), ("shipwreck", [0, 1, 0]), (2, [0, 0, 1]), ("1", [0, 1, 0]),
     ({"starry_night": 3, "woman_with_hat": 1}, [0.75, 0, 0.25]),
@@ -160,3 +218,14 @@ def test_the_commands_train_several_styles_and_paint_a_mix(tmp_path, paintings, 
                  str(tmp_path / "three.keras"), "--content-weight", "1", "2", "3"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "nstlab: error: --content-weight got 3 weights for 2 painting(s)"]
+    added = tmp_path / "added.keras"
+    assert main(["train-fast", str(painting_path("woman_with_hat")), str(photo_folder), "-o",
+                 str(added), "--add-to", str(model), "--steps", "2", "--quiet"]) == 0
+    assert main(["fast", str(added), str(photo_path), "-o", str(tmp_path / "added.png"),
+                 "--size", "48", "--style", "woman_with_hat", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["train-fast", str(paintings[0]), str(photo_folder), "-o",
+                 str(tmp_path / "wide.keras"), "--add-to", str(model), "--width", "8"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"nstlab: error: --width 8 differs from the recipe of '{model}' (4); --add-to keeps "
+        "its recipe"]
