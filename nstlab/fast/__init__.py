@@ -21,6 +21,7 @@ The parts, one concept a module: :mod:`~nstlab.fast.recipe` (the training option
 checks, no TensorFlow), :mod:`~nstlab.fast.network` (the transformation network),
 :mod:`~nstlab.fast.photos` (random crops of a folder of photos), :mod:`~nstlab.fast.strategy`
 (``tf.distribute``), :mod:`~nstlab.fast.modelfile` (the saved model and its record),
+:mod:`~nstlab.fast.plan` (what a run will do: resume, add styles, loss weights),
 :mod:`~nstlab.fast.training` (:func:`train_fast`), :mod:`~nstlab.fast.stylizer`
 (:class:`FastStylizer`), :mod:`~nstlab.fast.controls` (its size, strength and colour)
 and :mod:`~nstlab.fast.command` (``nstlab train-fast``, ``nstlab fast``).

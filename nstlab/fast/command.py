@@ -28,6 +28,7 @@ from nstlab.base.messages import EXIT_FAILED, EXIT_OK, sigterm_as_interrupt
 from nstlab.engine import backbones
 from nstlab.fast import modelfile, photos, recipe
 from nstlab.fast.controls import check_controls, style_weights
+from nstlab.fast.plan import training_plan
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
     DEFAULT_STEPS,
@@ -167,7 +168,7 @@ def run_train(args) -> int:
                                        suffixes=(modelfile.SUFFIX,))
     steps = recipe.check_steps(args.steps)
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
-    modelfile.training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to,
+    training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to,
                             flags=True)
     for style in args.style:
         image_shape(style)

@@ -22,19 +22,10 @@ import io
 import json
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from nstlab.base.files import write_atomically
-from nstlab.base.validators import check_not_both
-from nstlab.fast.recipe import (
-    MODEL_FORMAT,
-    MODEL_VERSION,
-    PER_STYLE_WEIGHTS,
-    ModelFileError,
-    Recipe,
-    model_path,
-)
+from nstlab.fast.recipe import MODEL_FORMAT, MODEL_VERSION, ModelFileError, Recipe
 from nstlab.imaging.data import PAINTINGS
 
 RECORD_NAME = "nstlab.json"
@@ -90,7 +81,8 @@ def style_names(record: dict) -> list[str]:
 
 def kept_styles(record: dict) -> int:
     """How many of a model's styles came from the network it was added to, and stay as they
-    are when it trains on (0 for a network trained from scratch; see :func:`training_plan`)."""
+    are when it trains on (0 for a network trained from scratch; see
+    :func:`nstlab.fast.plan.training_plan`)."""
     return int((record.get("added_to") or {}).get("styles", 0))
 
 
@@ -103,75 +95,6 @@ def check_style_count(record: dict, given: int, path) -> None:
         does = f"adds {trained} style(s) to {kept}" if kept else f"paints {trained} style(s)"
         raise ModelFileError(f"resume: '{path}' {does}, and {given} were given; give the same "
                              "paintings")
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    """What a training run will do, decided from the options and model files alone.
-
-    ``recipe``: the checked recipe (with a loss weight per painting when styles are added);
-    ``kept``: how many styles at the start of the network stay as they are (those of the
-    network given as ``add_to``; 0 otherwise); ``record``: the record of the resumed model
-    file, or of the network added to (or None).
-    """
-
-    recipe: Recipe
-    kept: int = 0
-    record: dict | None = None
-
-
-def training_plan(given: dict, paintings: int, *, resume=None, add_to=None,
-                  flags: bool = False) -> TrainingPlan:
-    """Check a training run's recipe options and model files, before any TensorFlow.
-
-    ``given``: the recipe fields asked for; ``paintings``: how many style images are given.
-    A ``resume`` keeps its file's recipe (a field given must match it) and its paintings.
-    With ``add_to``, a network's file, the new network paints that network's styles and the
-    ``paintings`` too, learning only their scales and offsets (Dumoulin et al. 2017): every
-    other recipe field is the network's, and ``content_weight``/``style_weight`` apply to the
-    new paintings (default: those of its first painting). ``flags`` names options as the
-    command's flags. Raises a one-line :class:`OptionError` or :class:`ModelFileError`.
-    """
-    def name(option):
-        return f"--{option.replace('_', '-')}" if flags else option
-
-    check_not_both(resume, add_to, name("resume"), name("add_to"))
-    backbone = given.get("backbone")
-    if resume is not None:
-        record = read_record(model_path(resume), backbone=backbone)
-        check_style_count(record, paintings, resume)
-        saved, fixed, source = Recipe.from_dict(record["recipe"]), given, resume
-    elif add_to is not None:
-        record = read_record(model_path(add_to), backbone=backbone)
-        saved, source = Recipe.from_dict(record["recipe"]), add_to
-        fixed = {key: value for key, value in given.items() if key not in PER_STYLE_WEIGHTS}
-    else:
-        recipe = Recipe(**given).checked()
-        recipe.loss_weights(paintings, flags=flags)
-        return TrainingPlan(recipe)
-    if changed := saved.differing(fixed):
-        option = changed[0]
-        keeps = name("resume") if resume is not None else name("add_to")
-        raise ModelFileError(f"{name(option)} {shown(given[option])} differs from the recipe "
-                             f"of '{source}' ({shown(getattr(saved, option))}); {keeps} keeps "
-                             "its recipe")
-    if resume is not None:
-        recipe = saved.checked()
-        recipe.loss_weights(kept_styles(record) + paintings, flags=flags)
-        return TrainingPlan(recipe, kept_styles(record), record)
-    kept = len(style_names(record))
-    recipe = saved.adding(kept, paintings, {key: value for key, value in given.items()
-                                            if key in PER_STYLE_WEIGHTS}, flags=flags)
-    return TrainingPlan(recipe, kept, record)
-
-
-def shown(value) -> str:
-    """A recipe value as a flag takes it: ``20000 25000`` (a weight per painting),
-    ``block2_conv2,block3_conv2`` (layers)."""
-    if isinstance(value, list | tuple):
-        return ("," if all(isinstance(each, str) for each in value) else " ").join(
-            map(shown, value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def save_model(model, path, record: dict) -> Path:

@@ -76,8 +76,8 @@ class Recipe:
         As in :class:`nstlab.Objective` (defaults: :mod:`nstlab.run.options`); for a batch each
         part is the mean over its images. For a network of several paintings,
         ``content_weight`` and ``style_weight`` may be a tuple with one weight per painting
-        (a painting that turns photos into strokes wants more content weight than one
-        that keeps them; see :meth:`loss_weights`).
+        (one balance of content and style need not suit every painting; see
+        :meth:`loss_weights`).
     content_layers : tuple of str
         The layers of the content loss (default :data:`FAST_CONTENT_LAYERS`, Johnson et al.'s
         ``block2_conv2``, not the still default ``block4_conv2``: with the deeper layer a

@@ -55,6 +55,7 @@ from nstlab.engine.precision import resolve_precision
 from nstlab.fast import modelfile
 from nstlab.fast.network import build_transformer, copy_with_more_styles, style_weights_only
 from nstlab.fast.photos import find_photos, photo_batches
+from nstlab.fast.plan import training_plan
 from nstlab.fast.recipe import (
     CHECKPOINT_EVERY,
     DEFAULT_STEPS,
@@ -233,20 +234,21 @@ def train_fast(
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
     styles = list(style) if isinstance(style, list | tuple) else [style]
-    plan = modelfile.training_plan(recipe, len(styles), resume=resume, add_to=add_to)
-    recipe, kept, record = plan.recipe, plan.kept, plan.record if resume is not None else None
+    decided = training_plan(recipe, len(styles), resume=resume, add_to=add_to)
+    plan, kept = decided.recipe, decided.kept
+    record = decided.record if resume is not None else None  # the run to continue
     every_style = kept + len(styles)
-    loss_weights = recipe.loss_weights(every_style)[kept:]
+    loss_weights = plan.loss_weights(every_style)[kept:]
     paths = find_photos(photos)
-    style_images = [load_image(painting, max_size=recipe.style_size) for painting in styles]
+    style_images = [load_image(painting, max_size=plan.style_size) for painting in styles]
     start = modelfile.load_model(model_path(resume or add_to))[0] if (resume or add_to) else None
     done = int(record["steps"]) if record else 0
-    seed_everything(recipe.seed + done)
+    seed_everything(plan.seed + done)
     if isinstance(strategy, str):
         strategy = make_strategy(strategy)
 
     with strategy.scope():
-        model = build_transformer(recipe.width, recipe.residual_blocks, styles=every_style,
+        model = build_transformer(plan.width, plan.residual_blocks, styles=every_style,
                                   precision=precision)
         if record is not None:
             model.set_weights(start.get_weights())
@@ -255,11 +257,11 @@ def train_fast(
         objectives = []
         for image, weights in zip(style_images, loss_weights, strict=True):
             objectives.append(Objective(  # one loss network (extractor) for all the styles
-                None, image, batch_content=True, backbone=recipe.backbone,
-                content_layers=list(recipe.content_layers), tv_weight=recipe.tv_weight,
+                None, image, batch_content=True, backbone=plan.backbone,
+                content_layers=list(plan.content_layers), tv_weight=plan.tv_weight,
                 precision=precision, extractor=objectives[0].extractor if objectives else None,
                 **weights))
-        optimizer = keras.optimizers.Adam(recipe.learning_rate)
+        optimizer = keras.optimizers.Adam(plan.learning_rate)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(style_weights_only(model) if kept else model.trainable_variables)
@@ -269,15 +271,15 @@ def train_fast(
                                       kept_styles=kept)
                       for index, objective in enumerate(objectives)]
     batches = strategy.experimental_distribute_dataset(
-        photo_batches(paths, recipe.size, recipe.batch_size, seed=recipe.seed, start=done))
+        photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
 
     history = (History.from_dict(record["history"]) if record
                else History(objectives[0].content_layers, objectives[0].style_layers))
     precisions = [*(record.get("precisions", []) if record else []), precision]
-    known = (plan.record.get("styles") or [plan.record.get("style")]) if kept else []
-    added_to = (plan.record.get("added_to") if record else
+    known = (decided.record.get("styles") or [decided.record.get("style")]) if kept else []
+    added_to = (decided.record.get("added_to") if record else
                 {"model": _model_name(add_to), "styles": kept} if kept else None)
-    run = _Run(model, recipe, history, done, [*known[:kept], *styles], paths, checkpoint,
+    run = _Run(model, plan, history, done, [*known[:kept], *styles], paths, checkpoint,
                checkpoint_every, precisions, added_to)
     run.train(steps_by_style, batches, steps, list(callbacks), progress)
     return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
