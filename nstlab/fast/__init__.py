@@ -15,7 +15,7 @@ loss than an optimised image reaches.
 >>> result = train_fast("style.jpg", "photos/", size=128, steps=1000, checkpoint="mine.keras")
 >>> several = train_fast(["a.jpg", "b.jpg"], "photos/", steps=2000).stylizer  # two styles
 >>> picture = several(photo, style={"a": 0.5, "b": 0.5})                      # or a mix
->>> four = train_fast("d.jpg", "photos/", add_to="three_paintings", steps=500)  # add a style
+>>> four = train_fast("d.jpg", "photos/", add_to="three_paintings", steps=600)  # add a style
 
 The parts, one concept a module: :mod:`~nstlab.fast.recipe` (the training options and their
 checks, no TensorFlow), :mod:`~nstlab.fast.network` (the transformation network),

@@ -118,21 +118,22 @@ def network_inputs(photos, style=None):
 
 
 def make_train_step(model, objective: Objective, optimizer, strategy, style=None, *,
-                    kept_styles: int = 0):
+                    learning_styles=None):
     """The compiled training step: ``step(batch) -> (total, parts)``, weights updated.
 
     Each device computes the loss of its share of the batch; dividing by the number of
     devices makes the gradients (and losses) summed over the devices those of the mean over
     the whole batch, the same as on one device. ``style``: the style weights (one-hot) of a
-    multi-style network's step, whose ``objective`` is that style's. ``kept_styles``: styles
-    added to a trained network learn alone; the convolutions and the first ``kept_styles``
-    styles' scales and offsets stay as they are
-    (:func:`~nstlab.fast.network.style_weights_only`).
+    multi-style network's step, whose ``objective`` is that style's. ``learning_styles``:
+    the indices of the only styles that learn (styles added to a trained network), their
+    scales and offsets alone; the convolutions and the other styles stay as they are
+    (:func:`~nstlab.fast.network.style_weights_only`). None: every weight learns.
     """
     replicas = strategy.num_replicas_in_sync
-    variables = style_weights_only(model) if kept_styles else model.trainable_variables
-    if kept_styles:  # zero gradients leave Adam's moments, and so those rows, untouched
-        rows = np.arange(int(variables[0].shape[0])) >= kept_styles
+    alone = learning_styles is not None
+    variables = style_weights_only(model) if alone else model.trainable_variables
+    if alone:  # zero gradients leave Adam's moments, and so those rows, untouched
+        rows = np.isin(np.arange(int(variables[0].shape[0])), list(learning_styles))
         learns = tf.constant(rows[:, np.newaxis], tf.float32)
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
@@ -145,7 +146,7 @@ def make_train_step(model, objective: Objective, optimizer, strategy, style=None
             # gradients overflowed) in apply_gradients.
             target = optimizer.scale_loss(share) if scaled else share
         gradients = tape.gradient(target, variables)
-        if kept_styles:
+        if alone:
             gradients = [gradient * learns for gradient in gradients]
         # Inside strategy.run Keras' optimiser sums the gradients over the devices itself
         # (tests/fast/test_fast_strategy.py checks it), so each device's update is the same.
@@ -268,7 +269,7 @@ def train_fast(
     one_hot = np.eye(every_style, dtype=np.float32)
     steps_by_style = [make_train_step(model, objective, optimizer, strategy,
                                       one_hot[kept + index] if every_style > 1 else None,
-                                      kept_styles=kept)
+                                      learning_styles=range(kept, every_style) if kept else None)
                       for index, objective in enumerate(objectives)]
     batches = strategy.experimental_distribute_dataset(
         photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
