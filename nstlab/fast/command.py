@@ -80,7 +80,7 @@ def add_commands(subparsers) -> None:
     group = train.add_argument_group("recipe (recorded in the model file; kept on --resume)")
     for name, (kind, text) in RECIPE_FLAGS.items():
         several = {"nargs": "+", "metavar": "W"} if kind == "floats" else {}
-        group.add_argument(f"--{name.replace('_', '-')}",
+        group.add_argument(recipe.label(name, flags=True),
                            type=validators.parse_number(kind.removesuffix("s")), default=None,
                            help=f"{text} (default {getattr(DEFAULTS, name)})", **several)
     group.add_argument("--backbone", choices=tuple(backbones.BACKBONES), default=None,
@@ -168,8 +168,7 @@ def run_train(args) -> int:
                                        suffixes=(modelfile.SUFFIX,))
     steps = recipe.check_steps(args.steps)
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
-    training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to,
-                            flags=True)
+    training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to, flags=True)
     for style in args.style:
         image_shape(style)
     photos.find_photos(args.photos)

@@ -71,12 +71,17 @@ def read_record(path, *, backbone: str | None = None) -> dict:
     return record
 
 
+def recorded_styles(record: dict) -> list[str]:
+    """The paintings a model paints as its record names them (their file names), in the
+    order of its style input; a record older than ``styles`` names its one ``style``."""
+    return record.get("styles") or [record.get("style") or "style"]
+
+
 def style_names(record: dict) -> list[str]:
     """The styles a model paints, in the order of its style input: a painting shipped with
     nstlab by its name (``"woman_with_hat"``), another by its file name without the suffix."""
     shipped = {painting.filename: name for name, painting in PAINTINGS.items()}
-    names = record.get("styles") or [record.get("style") or "style"]
-    return [shipped.get(str(name), Path(str(name)).stem) for name in names]
+    return [shipped.get(str(name), Path(str(name)).stem) for name in recorded_styles(record)]
 
 
 def kept_styles(record: dict) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nstlab.base.validators import check_not_both
 from nstlab.fast.modelfile import check_style_count, kept_styles, read_record, style_names
-from nstlab.fast.recipe import PER_STYLE_WEIGHTS, ModelFileError, Recipe, model_path
+from nstlab.fast.recipe import PER_STYLE_WEIGHTS, ModelFileError, Recipe, label, model_path
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,7 @@ def training_plan(given: dict, paintings: int, *, resume=None, add_to=None,
     new paintings (default: those of its first painting). ``flags`` names options as the
     command's flags. Raises a one-line :class:`OptionError` or :class:`ModelFileError`.
     """
-    def name(option):
-        return f"--{option.replace('_', '-')}" if flags else option
-
-    check_not_both(resume, add_to, name("resume"), name("add_to"))
+    check_not_both(resume, add_to, label("resume", flags), label("add_to", flags))
     backbone = given.get("backbone")
     if resume is not None:
         record = read_record(model_path(resume), backbone=backbone)
@@ -61,14 +58,14 @@ def training_plan(given: dict, paintings: int, *, resume=None, add_to=None,
         return TrainingPlan(recipe)
     if changed := saved.differing(fixed):
         option = changed[0]
-        keeps = name("resume") if resume is not None else name("add_to")
-        raise ModelFileError(f"{name(option)} {shown(given[option])} differs from the recipe "
-                             f"of '{source}' ({shown(getattr(saved, option))}); {keeps} keeps "
-                             "its recipe")
+        keeps = label("resume", flags) if resume is not None else label("add_to", flags)
+        raise ModelFileError(f"{label(option, flags)} {shown(given[option])} differs from the "
+                             f"recipe of '{source}' ({shown(getattr(saved, option))}); {keeps} "
+                             "keeps its recipe")
     if resume is not None:
-        recipe = saved.checked()
-        recipe.loss_weights(kept_styles(record) + paintings, flags=flags)
-        return TrainingPlan(recipe, kept_styles(record), record)
+        recipe, kept = saved.checked(), kept_styles(record)
+        recipe.loss_weights(kept + paintings, flags=flags)
+        return TrainingPlan(recipe, kept, record)
     kept = len(style_names(record))
     recipe = saved.adding(kept, paintings, {key: value for key, value in given.items()
                                             if key in PER_STYLE_WEIGHTS}, flags=flags)

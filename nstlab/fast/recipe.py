@@ -140,8 +140,8 @@ class Recipe:
         for name in PER_STYLE_WEIGHTS:
             value = getattr(checked, name)
             if isinstance(value, tuple):
-                label = f"--{name.replace('_', '-')}" if flags else name
-                check_count(value, paintings, "weights", f"{paintings} painting(s)", label)
+                check_count(value, paintings, "weights", f"{paintings} painting(s)",
+                            label(name, flags))
             for index, each in enumerate(weights):
                 each[name] = value[index] if isinstance(value, tuple) else value
         return weights
@@ -174,6 +174,12 @@ class Recipe:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         known["content_layers"] = tuple(data.get("content_layers", UNRECORDED_CONTENT_LAYERS))
         return cls(**known)
+
+
+def label(name: str, flags: bool = False) -> str:
+    """How a message names the option ``name``: itself, or (``flags``) the command's flag
+    (``content_weight``, ``--content-weight``)."""
+    return f"--{name.replace('_', '-')}" if flags else name
 
 
 def _loss_weight(value, name: str) -> float | tuple[float, ...]:

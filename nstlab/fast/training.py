@@ -277,11 +277,11 @@ def train_fast(
     history = (History.from_dict(record["history"]) if record
                else History(objectives[0].content_layers, objectives[0].style_layers))
     precisions = [*(record.get("precisions", []) if record else []), precision]
-    known = (decided.record.get("styles") or [decided.record.get("style")]) if kept else []
+    known = modelfile.recorded_styles(decided.record)[:kept] if kept else []
     added_to = (decided.record.get("added_to") if record else
                 {"model": _model_name(add_to), "styles": kept} if kept else None)
-    run = _Run(model, plan, history, done, [*known[:kept], *styles], paths, checkpoint,
-               checkpoint_every, precisions, added_to)
+    run = _Run(model, plan, history, done, [*known, *styles], paths, checkpoint,
+               checkpoint_every, precisions, added_to, kept)
     run.train(steps_by_style, batches, steps, list(callbacks), progress)
     return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
                           run.saved_path)
@@ -297,9 +297,9 @@ class _Run:
 
     def __init__(self, model, plan: Recipe, history: History, done: int, styles: list, paths,
                  checkpoint, checkpoint_every: int, precisions: list[str],
-                 added_to: dict | None = None):
+                 added_to: dict | None = None, kept: int = 0):
         self.model, self.plan, self.history, self.done = model, plan, history, done
-        self.precisions, self.added_to = precisions, added_to
+        self.precisions, self.added_to, self.kept = precisions, added_to, kept
         self._export = None
         self.style_names = [Path(style).name if isinstance(style, str | Path) else "<image>"
                             for style in styles]
@@ -336,8 +336,7 @@ class _Run:
     def picture(self) -> np.ndarray:
         """The first photo as the saved model would paint it now, in the first style it
         trains."""
-        kept = self.added_to["styles"] if self.added_to else 0
-        first = np.eye(len(self.style_names), dtype=np.float32)[kept] if len(
+        first = np.eye(len(self.style_names), dtype=np.float32)[self.kept] if len(
             self.style_names) > 1 else None
         inputs = network_inputs(self.preview_photo, first)
         return np.asarray(self.float32_model()(inputs, training=False))[0]
