@@ -39,6 +39,8 @@ class History:
         The total loss.
     tv : array
         The weighted total-variation loss.
+    luminance : array
+        The weighted luminance loss (0 at steps whose objective has none).
     time : array
         Seconds since the run started.
     content : dict
@@ -50,6 +52,7 @@ class History:
     def __init__(self, content_layers=(), style_layers=()):
         self._total: list[float] = []
         self._tv: list[float] = []
+        self._luminance: list[float] = []
         self._time: list[float] = []
         self._content = {name: [] for name in content_layers}
         self._style = {name: [] for name in style_layers}
@@ -58,6 +61,7 @@ class History:
         """Record one step: ``parts`` as returned by :class:`nstlab.Objective` (floats)."""
         self._total.append(float(total))
         self._tv.append(float(parts.get("tv", 0.0)))
+        self._luminance.append(float(parts.get("luminance", 0.0)))
         self._time.append(float(time))
         for kind, records in zip(KINDS, (self._content, self._style), strict=True):
             for name, values in records.items():
@@ -80,6 +84,10 @@ class History:
         return np.asarray(self._tv, dtype=np.float64)
 
     @property
+    def luminance(self) -> np.ndarray:
+        return np.asarray(self._luminance, dtype=np.float64)
+
+    @property
     def time(self) -> np.ndarray:
         return np.asarray(self._time, dtype=np.float64)
 
@@ -92,10 +100,13 @@ class History:
         return {name: np.asarray(v, dtype=np.float64) for name, v in self._style.items()}
 
     def parts(self) -> dict[str, np.ndarray]:
-        """All parts keyed like the objective's: ``content/<layer>``, ``style/<layer>``, ``tv``."""
+        """All parts keyed like the objective's: ``content/<layer>``, ``style/<layer>``, ``tv``,
+        and ``luminance`` if any step had it."""
         named = {part_name("content", k): v for k, v in self.content.items()}
         named.update({part_name("style", k): v for k, v in self.style.items()})
         named["tv"] = self.tv
+        if any(self._luminance):
+            named["luminance"] = self.luminance
         return named
 
     def style_total(self) -> np.ndarray:
@@ -112,6 +123,7 @@ class History:
         return {
             "total": list(self._total),
             "tv": list(self._tv),
+            **({"luminance": list(self._luminance)} if any(self._luminance) else {}),
             "time": list(self._time),
             "content": {name: list(v) for name, v in self._content.items()},
             "style": {name: list(v) for name, v in self._style.items()},
@@ -123,6 +135,7 @@ class History:
         history = cls(data.get("content", {}), data.get("style", {}))
         history._total = [float(v) for v in data["total"]]
         history._tv = [float(v) for v in data["tv"]]
+        history._luminance = [float(v) for v in data.get("luminance", [0.0] * len(data["tv"]))]
         history._time = [float(v) for v in data["time"]]
         history._content = {k: [float(x) for x in v] for k, v in data.get("content", {}).items()}
         history._style = {k: [float(x) for x in v] for k, v in data.get("style", {}).items()}

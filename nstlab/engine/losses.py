@@ -15,6 +15,10 @@ For a layer with feature map :math:`F` of shape :math:`(HW, C)` (``H*W`` positio
 * Total variation: the sum of absolute differences between neighbouring pixels (pixels in
   [0, 1]), each raised to the power ``tv_power`` (1 by default: ``tf.image.total_variation``);
   small when the image is smooth.
+* Luminance (optional, ``luminance_weight``, 0 by default): the mean squared difference of
+  the picture's and the photo's luminance, each averaged over 4 x 4 pixel blocks
+  (:func:`luminance_loss`): the photo's light and dark at a coarse scale, which a content
+  loss on VGG features does not hold.
 * Total: :math:`\alpha \sum_l w_l\,\mathrm{content}_l
   + \beta \sum_l v_l\,\mathrm{style}_l + \gamma\,\mathrm{tv}`
   with ``content_weight`` :math:`\alpha`, ``style_weight`` :math:`\beta`, ``tv_weight``
@@ -48,6 +52,8 @@ from nstlab.engine.defaults import (
 )
 from nstlab.engine.features import FeatureExtractor
 from nstlab.engine.history import part_name
+from nstlab.imaging.color import RGB_TO_YIQ
+from nstlab.imaging.structure import STRUCTURE_SCALE
 
 
 def gram_matrix(features):
@@ -81,6 +87,33 @@ def content_loss(features, target):
 def style_loss(features, target_gram):
     """Mean squared difference between the Gram matrix of ``features`` and ``target_gram``."""
     return tf.reduce_mean(tf.square(gram_matrix(features) - target_gram))
+
+
+#: The block side of :func:`luminance_loss`: the scale of
+#: :func:`nstlab.imaging.structure.structure_kept`, at which brush strokes are averaged away
+#: and the layout of light and dark remains.
+LUMINANCE_SCALE = STRUCTURE_SCALE
+
+
+def coarse_luminance(images, scale: int = LUMINANCE_SCALE):
+    """The luminance of an image batch ``(N, H, W, 3)`` averaged over ``scale`` x ``scale``
+    blocks: ``(N, H // scale, W // scale, 1)``."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    luma = tf.reduce_sum(images * tf.constant(RGB_TO_YIQ[0], tf.float32), axis=-1,
+                         keepdims=True)
+    return tf.nn.avg_pool2d(luma, scale, scale, "VALID")
+
+
+def luminance_loss(images, target, scale: int = LUMINANCE_SCALE):
+    """Mean squared difference of the images' coarse luminance and ``target`` (the photo's
+    :func:`coarse_luminance`).
+
+    A content loss on VGG features ties a picture to the photo's edges, yet a picture can
+    match them and still be much darker or lighter than the photo (a bright sky painted
+    olive). This loss keeps the photo's light where it was, at the scale of faces and
+    skies rather than of brush strokes. Notebook 09 (section 7) uses it for a fast network.
+    """
+    return tf.reduce_mean(tf.square(coarse_luminance(images, scale) - target))
 
 
 def total_variation_loss(images, power: float = 1.0):
@@ -338,6 +371,9 @@ class Objective:
         Relative weights per layer, normalised to sum to 1 (default: equal).
     content_weight, style_weight, tv_weight : float
         alpha, beta and the total-variation weight (see the module docstring).
+    luminance_weight : float
+        The weight of :func:`luminance_loss` against the content (default 0: left out, and
+        ``parts`` has no ``"luminance"``).
     tv_power : float
         The power of the neighbour differences in the total variation, at least 1
         (:func:`total_variation_loss`): 1 (default) keeps edges sharp, 2 (squares) smooths
@@ -387,6 +423,7 @@ class Objective:
         style_weight: float = DEFAULT_STYLE_WEIGHT,
         tv_weight: float = DEFAULT_TV_WEIGHT,
         tv_power: float = 1.0,
+        luminance_weight: float = 0.0,
         style_blend_weights=None,
         style_masks=None,
         pooling: str = "max",
@@ -401,7 +438,7 @@ class Objective:
                              "pass content=None")
         self.batch_content = bool(batch_content)
         for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
-                            ("tv_weight", tv_weight)):
+                            ("tv_weight", tv_weight), ("luminance_weight", luminance_weight)):
             check_number(value, name, at_least=0)
         self.tv_power = float(check_number(tv_power, "tv_power", at_least=1))
         if content is None and not batch_content:
@@ -421,6 +458,8 @@ class Objective:
         self.content_weight = float(content_weight)
         self.style_weight = float(style_weight)
         self.tv_weight = float(tv_weight)
+        self.luminance_weight = float(luminance_weight) if (
+            content is not None or batch_content) else 0.0
 
         all_layers = list(dict.fromkeys(self.content_layers + self.style_layers))
         if extractor is None:
@@ -436,6 +475,8 @@ class Objective:
             self.extractor.check_size(*content_batch.shape[1:3])
             features = self.extractor(content_batch)
             self.content_targets = {name: features[name] for name in self.content_layers}
+        self.luminance_target = (coarse_luminance(_as_batch(content)) if self.luminance_weight
+                                 and not self.batch_content else None)
         self.coarse_layers = []
         self.targets = GramTargets({})
         if self.style_layers:
@@ -452,9 +493,11 @@ class Objective:
 
     @property
     def part_names(self) -> list[str]:
-        """The keys of ``parts``, in order: content layers, style layers, then ``"tv"``."""
+        """The keys of ``parts``, in order: content layers, style layers, ``"tv"``, then
+        ``"luminance"`` when its weight is not 0."""
         return ([part_name("content", name) for name in self.content_layers]
-                + [part_name("style", name) for name in self.style_layers] + ["tv"])
+                + [part_name("style", name) for name in self.style_layers] + ["tv"]
+                + (["luminance"] if self.luminance_weight else []))
 
     def content_features(self, photos) -> dict:
         """The content targets for a batch of photos: their features at the content layers."""
@@ -469,7 +512,7 @@ class Objective:
         content_targets = self.content_targets
         if content is not None:
             content_targets = self.content_features(content)
-        elif self.batch_content and self.content_layers:
+        elif self.batch_content and (self.content_layers or self.luminance_weight):
             raise ValueError("this objective takes its content with each call: "
                              "objective(images, content=photos)")
         features = self.extractor(images)
@@ -484,6 +527,9 @@ class Objective:
         images_in_batch = tf.cast(tf.shape(images)[0], tf.float32)
         parts["tv"] = (self.tv_weight * total_variation_loss(images, self.tv_power)
                        / images_in_batch)
+        if self.luminance_weight:
+            target = coarse_luminance(content) if content is not None else self.luminance_target
+            parts["luminance"] = self.luminance_weight * luminance_loss(images, target)
         total = tf.add_n(list(parts.values()))
         return total, parts
 

@@ -7,6 +7,8 @@
     nstlab train-fast STYLE1 STYLE2 STYLE3 PHOTOS -o three.keras   (one network, 3 styles)
     nstlab train-fast STYLE1 STYLE2 PHOTOS -o two.keras --content-weight 2e4 2.5e4
     nstlab train-fast STYLE4 PHOTOS -o four.keras --add-to three_paintings   (adds a style)
+    nstlab train-fast shipwreck.jpg PHOTOS -o new.keras --retune three_paintings \
+        --luminance-weight 3e7   (trains one of its styles again)
     nstlab fast MODEL photo.jpg -o out.png         (MODEL: a .keras file or starry_night)
     nstlab fast MODEL photo.jpg -o out.png --size 512 --strength 0.8 --preserve-color post
     nstlab fast three.keras photo.jpg -o out.png --style starry_night=0.6,shipwreck=0.4
@@ -53,6 +55,8 @@ RECIPE_FLAGS = {
     "style_weight": ("floats", "beta: weight of the style loss; with several STYLE images, "
                                "one weight or one per image"),
     "tv_weight": ("float", "weight of the total-variation loss"),
+    "luminance_weight": ("floats", "weight of the loss on the photo's coarse light and dark "
+                                   "(default 0); one, or one per STYLE image"),
     "seed": ("int", "seeds the network's first weights and the crops"),
 }
 
@@ -97,6 +101,12 @@ def add_commands(subparsers) -> None:
                             "learns only the new styles' scales and offsets (Dumoulin et al. "
                             "2017); it keeps the network's recipe, and the loss weights given "
                             "are the new styles'")
+    train.add_argument("--retune", default=None, metavar="MODEL",
+                       help="a network (a .keras file or a shipped name) to train some of its "
+                            "styles again, the STYLE images (by file name: shipwreck.jpg is "
+                            "its style shipwreck): only their scales and offsets learn, from "
+                            "where they are; it keeps the network's recipe, and the loss "
+                            "weights given are these styles'")
     train.add_argument("--strategy", choices=STRATEGIES, default="default",
                        help="one device, all GPUs of this machine, or several machines "
                             "(TF_CONFIG) (default %(default)s)")
@@ -168,7 +178,8 @@ def run_train(args) -> int:
                                        suffixes=(modelfile.SUFFIX,))
     steps = recipe.check_steps(args.steps)
     validators.check_number(args.save_every, "--save-every", whole=True, at_least=1)
-    training_plan(given, len(args.style), resume=args.resume, add_to=args.add_to, flags=True)
+    training_plan(given, args.style, resume=args.resume, add_to=args.add_to,
+                  retune=args.retune, flags=True)
     for style in args.style:
         image_shape(style)
     photos.find_photos(args.photos)
@@ -184,7 +195,7 @@ def run_train(args) -> int:
     with sigterm_as_interrupt() as interruption:
         result = train_fast(args.style, args.photos, steps=steps, strategy=strategy,
                             precision=args.precision, resume=args.resume, add_to=args.add_to,
-                            checkpoint=output,
+                            retune=args.retune, checkpoint=output,
                             checkpoint_every=args.save_every, progress=not args.quiet, **given)
     if result.path is None:
         print(f"nstlab: error: could not write '{output}'; the model is lost",

@@ -77,11 +77,16 @@ def recorded_styles(record: dict) -> list[str]:
     return record.get("styles") or [record.get("style") or "style"]
 
 
-def style_names(record: dict) -> list[str]:
-    """The styles a model paints, in the order of its style input: a painting shipped with
-    nstlab by its name (``"woman_with_hat"``), another by its file name without the suffix."""
+def style_name(painting) -> str:
+    """How a model names the style of a painting file: a painting shipped with nstlab by its
+    name (``"woman_with_hat"``), another by its file name without the suffix."""
     shipped = {painting.filename: name for name, painting in PAINTINGS.items()}
-    return [shipped.get(str(name), Path(str(name)).stem) for name in recorded_styles(record)]
+    return shipped.get(Path(str(painting)).name, Path(str(painting)).stem)
+
+
+def style_names(record: dict) -> list[str]:
+    """The styles a model paints, in the order of its style input (:func:`style_name`)."""
+    return [style_name(name) for name in recorded_styles(record)]
 
 
 def kept_styles(record: dict) -> int:
@@ -91,13 +96,24 @@ def kept_styles(record: dict) -> int:
     return int((record.get("added_to") or {}).get("styles", 0))
 
 
+def learning_styles(record: dict) -> tuple[int, ...]:
+    """The indices of the styles a model file trains when it is resumed: those added to a
+    network, those retuned in one, else all it paints."""
+    count = len(recorded_styles(record))
+    if retuned := record.get("retuned"):
+        names = style_names(record)
+        return tuple(names.index(name) for name in retuned["styles"])
+    return tuple(range(kept_styles(record), count))
+
+
 def check_style_count(record: dict, given: int, path) -> None:
     """Refuse to resume the model file at ``path`` with another number of paintings than it
-    trains (a one-line :class:`ModelFileError`): all it paints, or those added to a network."""
-    kept = kept_styles(record)
-    trained = len(style_names(record)) - kept
+    trains (a one-line :class:`ModelFileError`): all it paints, those added to a network, or
+    those retuned in one."""
+    kept, trained = kept_styles(record), len(learning_styles(record))
     if trained != given:
-        does = f"adds {trained} style(s) to {kept}" if kept else f"paints {trained} style(s)"
+        does = (f"retunes {trained} style(s)" if record.get("retuned") else
+                f"adds {trained} style(s) to {kept}" if kept else f"paints {trained} style(s)")
         raise ModelFileError(f"resume: '{path}' {does}, and {given} were given; give the same "
                              "paintings")
 

@@ -3,73 +3,119 @@
 ``train_fast`` and ``nstlab train-fast`` both start here, so the command refuses a bad
 combination in one line before TensorFlow starts, with the same checks as the function: a
 ``--resume`` keeps its file's recipe and paintings; ``--add-to`` keeps its network's recipe
-and adds paintings to it; the loss weights are one number, or one per painting.
+and adds paintings to it; ``--retune`` keeps its network's recipe and trains some of its
+paintings again; the loss weights are one number, or one per painting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
-from nstlab.base.validators import check_not_both
-from nstlab.fast.modelfile import check_style_count, kept_styles, read_record, style_names
+from nstlab.base.validators import OptionError, check_not_both
+from nstlab.fast.modelfile import (
+    check_style_count,
+    learning_styles,
+    read_record,
+    style_name,
+    style_names,
+)
 from nstlab.fast.recipe import PER_STYLE_WEIGHTS, ModelFileError, Recipe, label, model_path
+
+#: The options that start from a model file, at most one of them.
+STARTS = ("resume", "add_to", "retune")
 
 
 @dataclass(frozen=True)
 class TrainingPlan:
     """What a training run will do, decided from the options and model files alone.
 
-    ``recipe``: the checked recipe (with a loss weight per painting when styles are added);
-    ``kept``: how many styles at the start of the network stay as they are (those of the
-    network given as ``add_to``; 0 otherwise); ``record``: the record of the resumed model
-    file, or of the network added to (or None).
+    ``recipe``: the checked recipe (with a loss weight per painting where they differ);
+    ``styles``: how many styles the network paints; ``learning``: the indices of the styles
+    the paintings given train, in their order; ``norms_only``: only those styles' scales and
+    offsets learn (styles added to a network, or retuned in it), not the convolutions;
+    ``record``: the record of the model file the run starts from (or None); ``start``: which
+    of :data:`STARTS` it starts with (or None).
     """
 
     recipe: Recipe
-    kept: int = 0
+    styles: int
+    learning: tuple[int, ...]
+    norms_only: bool = False
     record: dict | None = None
+    start: str | None = None
 
 
-def training_plan(given: dict, paintings: int, *, resume=None, add_to=None,
+def training_plan(given: dict, paintings: list, *, resume=None, add_to=None, retune=None,
                   flags: bool = False) -> TrainingPlan:
     """Check a training run's recipe options and model files, before any TensorFlow.
 
-    ``given``: the recipe fields asked for; ``paintings``: how many style images are given.
-    A ``resume`` keeps its file's recipe (a field given must match it) and its paintings.
-    With ``add_to``, a network's file, the new network paints that network's styles and the
-    ``paintings`` too, learning only their scales and offsets (Dumoulin et al. 2017): every
-    other recipe field is the network's, and ``content_weight``/``style_weight`` apply to the
-    new paintings (default: those of its first painting). ``flags`` names options as the
-    command's flags. Raises a one-line :class:`OptionError` or :class:`ModelFileError`.
+    ``given``: the recipe fields asked for; ``paintings``: the style images given (files or
+    arrays). A ``resume`` keeps its file's recipe (a field given must match it) and its
+    paintings. With ``add_to``, a network's file, the new network paints that network's
+    styles and the ``paintings`` too, learning only their scales and offsets (Dumoulin et al.
+    2017). With ``retune``, a network's file, the ``paintings`` are some of the styles it
+    paints (matched by name, :func:`~nstlab.fast.modelfile.style_name`), and only their
+    scales and offsets learn again, from where they are. With either, every other recipe
+    field is the network's, and the loss weights given (:data:`PER_STYLE_WEIGHTS`) are the
+    ``paintings``' (default: those the network has for them, or its first painting's for new
+    ones). ``flags`` names options as the command's flags. Raises a one-line
+    :class:`OptionError` or :class:`ModelFileError`.
     """
-    check_not_both(resume, add_to, label("resume", flags), label("add_to", flags))
-    backbone = given.get("backbone")
-    if resume is not None:
-        record = read_record(model_path(resume), backbone=backbone)
-        check_style_count(record, paintings, resume)
-        saved, fixed, source = Recipe.from_dict(record["recipe"]), given, resume
-    elif add_to is not None:
-        record = read_record(model_path(add_to), backbone=backbone)
-        saved, source = Recipe.from_dict(record["recipe"]), add_to
-        fixed = {key: value for key, value in given.items() if key not in PER_STYLE_WEIGHTS}
-    else:
+    starts = {name: value for name, value in zip(STARTS, (resume, add_to, retune), strict=True)
+              if value is not None}
+    for first, second in combinations(starts, 2):
+        check_not_both(starts[first], starts[second], label(first, flags), label(second, flags))
+    count = len(paintings)
+    if not starts:
         recipe = Recipe(**given).checked()
-        recipe.loss_weights(paintings, flags=flags)
-        return TrainingPlan(recipe)
+        recipe.loss_weights(count, flags=flags)
+        return TrainingPlan(recipe, count, tuple(range(count)))
+    start, source = next(iter(starts.items()))
+    record = read_record(model_path(source), backbone=given.get("backbone"))
+    saved = Recipe.from_dict(record["recipe"])
+    fixed = given if start == "resume" else {
+        key: value for key, value in given.items() if key not in PER_STYLE_WEIGHTS}
     if changed := saved.differing(fixed):
         option = changed[0]
-        keeps = label("resume", flags) if resume is not None else label("add_to", flags)
         raise ModelFileError(f"{label(option, flags)} {shown(given[option])} differs from the "
-                             f"recipe of '{source}' ({shown(getattr(saved, option))}); {keeps} "
-                             "keeps its recipe")
-    if resume is not None:
-        recipe, kept = saved.checked(), kept_styles(record)
-        recipe.loss_weights(kept + paintings, flags=flags)
-        return TrainingPlan(recipe, kept, record)
-    kept = len(style_names(record))
-    recipe = saved.adding(kept, paintings, {key: value for key, value in given.items()
-                                            if key in PER_STYLE_WEIGHTS}, flags=flags)
-    return TrainingPlan(recipe, kept, record)
+                             f"recipe of '{source}' ({shown(getattr(saved, option))}); "
+                             f"{label(start, flags)} keeps its recipe")
+    styles = len(style_names(record))
+    weights = {key: value for key, value in given.items() if key in PER_STYLE_WEIGHTS}
+    if start == "resume":
+        check_style_count(record, count, source)
+        learning = learning_styles(record)
+        recipe = saved.checked()
+        recipe.loss_weights(styles, flags=flags)
+        norms_only = bool(record.get("added_to") or record.get("retuned"))
+        return TrainingPlan(recipe, styles, learning, norms_only, record, start)
+    if start == "add_to":
+        recipe = saved.adding(styles, count, weights, flags=flags)
+        return TrainingPlan(recipe, styles + count, tuple(range(styles, styles + count)), True,
+                            record, start)
+    learning = retuned_styles(paintings, style_names(record), source)
+    recipe = saved.retuning(styles, learning, weights, flags=flags)
+    return TrainingPlan(recipe, styles, learning, True, record, start)
+
+
+def retuned_styles(paintings: list, names: list[str], source) -> tuple[int, ...]:
+    """The indices among a network's style ``names`` of the ``paintings`` to retune (files,
+    matched by :func:`~nstlab.fast.modelfile.style_name`); a one-line :class:`OptionError`
+    for a painting the network does not paint, an array, or a painting given twice."""
+    found = []
+    for painting in paintings:
+        if not isinstance(painting, str | bytes) and not hasattr(painting, "__fspath__"):
+            raise OptionError("retune: give the paintings as files, so that their names say "
+                              "which of the network's styles they are")
+        name = style_name(painting)
+        if name not in names:
+            raise OptionError(f"retune: '{source}' does not paint '{name}' (it paints "
+                              f"{', '.join(names)})")
+        if names.index(name) in found:
+            raise OptionError(f"retune: '{name}' is given twice")
+        found.append(names.index(name))
+    return tuple(found)
 
 
 def shown(value) -> str:

@@ -37,7 +37,7 @@ UNRECORDED_CONTENT_LAYERS = ("block4_conv2",)
 
 #: The loss weights a multi-style network may set painting by painting (one number serves
 #: them all; a tuple gives one per painting, in the order of the paintings).
-PER_STYLE_WEIGHTS = ("content_weight", "style_weight")
+PER_STYLE_WEIGHTS = ("content_weight", "style_weight", "luminance_weight")
 
 #: What a model file says it is (its record's ``format``) and the record's version.
 MODEL_FORMAT = "nstlab-fast-style"
@@ -78,6 +78,11 @@ class Recipe:
         ``content_weight`` and ``style_weight`` may be a tuple with one weight per painting
         (one balance of content and style need not suit every painting; see
         :meth:`loss_weights`).
+    luminance_weight : float
+        The weight of :func:`nstlab.engine.losses.luminance_loss`, which keeps the photo's
+        light and dark at a coarse scale (default 0: none); one per painting, or one for all,
+        as the content weight. ``three_paintings`` retuned its Shipwreck with it
+        (``nstlab/fast/models/README.md``).
     content_layers : tuple of str
         The layers of the content loss (default :data:`FAST_CONTENT_LAYERS`, Johnson et al.'s
         ``block2_conv2``, not the still default ``block4_conv2``: with the deeper layer a
@@ -97,6 +102,7 @@ class Recipe:
     content_weight: float | tuple[float, ...] = DEFAULT_CONTENT_WEIGHT
     style_weight: float | tuple[float, ...] = DEFAULT_STYLE_WEIGHT
     tv_weight: float = DEFAULT_TV_WEIGHT
+    luminance_weight: float | tuple[float, ...] = 0.0
     content_layers: tuple[str, ...] = FAST_CONTENT_LAYERS
     backbone: str = "vgg16"
     seed: int = 0
@@ -155,6 +161,21 @@ class Recipe:
                                          for name in PER_STYLE_WEIGHTS}}).loss_weights(
             added, flags=flags)
         each = {name: tuple(weight[name] for weight in old + new) for name in PER_STYLE_WEIGHTS}
+        return Recipe(**{**asdict(self), **each}).checked()
+
+    def retuning(self, styles: int, learning: tuple[int, ...], weights: dict, *,
+                 flags: bool = False) -> Recipe:
+        """This recipe (of a network of ``styles`` paintings) with the styles at the indices
+        ``learning`` retuned: the loss weights one per painting, those styles' from
+        ``weights`` (a number, or one per retuned style, in the order of ``learning``), every
+        other as it was."""
+        old = self.loss_weights(styles)
+        given = Recipe(**{**asdict(self), **{name: weights.get(name, tuple(
+            old[index][name] for index in learning)) for name in PER_STYLE_WEIGHTS}})
+        new = given.loss_weights(len(learning), flags=flags)
+        for position, index in enumerate(learning):
+            old[index] = new[position]
+        each = {name: tuple(weight[name] for weight in old) for name in PER_STYLE_WEIGHTS}
         return Recipe(**{**asdict(self), **each}).checked()
 
     def differing(self, given: dict) -> list[str]:

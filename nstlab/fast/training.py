@@ -171,6 +171,7 @@ def train_fast(
     strategy="default",
     resume=None,
     add_to=None,
+    retune=None,
     checkpoint=None,
     checkpoint_every: int = CHECKPOINT_EVERY,
     progress: bool = True,
@@ -202,6 +203,14 @@ def train_fast(
         only the new styles' scales and offsets (the convolutions and the other styles stay
         as they are), so a few hundred steps teach it a painting. The recipe is the
         network's; ``content_weight`` and ``style_weight`` given here are the new styles'.
+    retune : model file or shipped name, optional
+        A trained network to train some of its styles again: ``style`` names them (files
+        whose names are the network's style names, such as the shipped ``shipwreck.jpg``),
+        and only their scales and offsets learn, from where they are; the convolutions and
+        the other styles stay bit for bit. For a style that came out too dark or too
+        faint, with new loss weights (``content_weight``, ``style_weight``,
+        ``luminance_weight``), in a few hundred steps. The rest of the recipe is the
+        network's.
     checkpoint : path, optional
         Save the model file here every ``checkpoint_every`` steps and when the run ends,
         however it ends. A save that fails only warns (``CheckpointWarning``).
@@ -220,9 +229,10 @@ def train_fast(
     **recipe
         Any field of :class:`nstlab.fast.recipe.Recipe`: ``size``, ``batch_size``,
         ``width``, ``residual_blocks``, ``learning_rate``, ``style_size``,
-        ``content_weight``, ``style_weight``, ``tv_weight``, ``content_layers``,
-        ``backbone``, ``seed``. With several paintings, ``content_weight`` and
-        ``style_weight`` may give one weight per painting (a tuple, in their order).
+        ``content_weight``, ``style_weight``, ``tv_weight``, ``luminance_weight``,
+        ``content_layers``, ``backbone``, ``seed``. With several paintings,
+        ``content_weight``, ``style_weight`` and ``luminance_weight`` may give one weight per
+        painting (a tuple, in their order).
 
     Returns
     -------
@@ -235,14 +245,14 @@ def train_fast(
     if unknown:
         raise TypeError(f"train_fast() got an unexpected keyword argument {unknown[0]!r}")
     styles = list(style) if isinstance(style, list | tuple) else [style]
-    decided = training_plan(recipe, len(styles), resume=resume, add_to=add_to)
-    plan, kept = decided.recipe, decided.kept
+    decided = training_plan(recipe, styles, resume=resume, add_to=add_to, retune=retune)
+    plan, learning, every_style = decided.recipe, decided.learning, decided.styles
     record = decided.record if resume is not None else None  # the run to continue
-    every_style = kept + len(styles)
-    loss_weights = plan.loss_weights(every_style)[kept:]
+    loss_weights = plan.loss_weights(every_style)
     paths = find_photos(photos)
     style_images = [load_image(painting, max_size=plan.style_size) for painting in styles]
-    start = modelfile.load_model(model_path(resume or add_to))[0] if (resume or add_to) else None
+    source = resume or add_to or retune
+    start = modelfile.load_model(model_path(source))[0] if source is not None else None
     done = int(record["steps"]) if record else 0
     seed_everything(plan.seed + done)
     if isinstance(strategy, str):
@@ -251,40 +261,58 @@ def train_fast(
     with strategy.scope():
         model = build_transformer(plan.width, plan.residual_blocks, styles=every_style,
                                   precision=precision)
-        if record is not None:
-            model.set_weights(start.get_weights())
-        elif start is not None:
+        if decided.start == "add_to":
             copy_with_more_styles(start, model)
+        elif start is not None:
+            model.set_weights(start.get_weights())
         objectives = []
-        for image, weights in zip(style_images, loss_weights, strict=True):
+        for image, index in zip(style_images, learning, strict=True):
             objectives.append(Objective(  # one loss network (extractor) for all the styles
                 None, image, batch_content=True, backbone=plan.backbone,
                 content_layers=list(plan.content_layers), tv_weight=plan.tv_weight,
                 precision=precision, extractor=objectives[0].extractor if objectives else None,
-                **weights))
+                **loss_weights[index]))
         optimizer = keras.optimizers.Adam(plan.learning_rate)
         if precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(style_weights_only(model) if kept else model.trainable_variables)
+        optimizer.build(style_weights_only(model) if decided.norms_only
+                        else model.trainable_variables)
     one_hot = np.eye(every_style, dtype=np.float32)
     steps_by_style = [make_train_step(model, objective, optimizer, strategy,
-                                      one_hot[kept + index] if every_style > 1 else None,
-                                      learning_styles=range(kept, every_style) if kept else None)
-                      for index, objective in enumerate(objectives)]
+                                      one_hot[index] if every_style > 1 else None,
+                                      learning_styles=learning if decided.norms_only else None)
+                      for index, objective in zip(learning, objectives, strict=True)]
     batches = strategy.experimental_distribute_dataset(
         photo_batches(paths, plan.size, plan.batch_size, seed=plan.seed, start=done))
 
     history = (History.from_dict(record["history"]) if record
                else History(objectives[0].content_layers, objectives[0].style_layers))
     precisions = [*(record.get("precisions", []) if record else []), precision]
-    known = modelfile.recorded_styles(decided.record)[:kept] if kept else []
-    added_to = (decided.record.get("added_to") if record else
-                {"model": _model_name(add_to), "styles": kept} if kept else None)
-    run = _Run(model, plan, history, done, [*known, *styles], paths, checkpoint,
-               checkpoint_every, precisions, added_to, kept)
+    names = list(modelfile.recorded_styles(decided.record))[:every_style] if source else []
+    names += [None] * (every_style - len(names))  # the places of styles being added
+    for index, painting in zip(learning, styles, strict=True):
+        names[index] = painting
+    run = _Run(model, plan, history, done, names, paths, checkpoint, checkpoint_every,
+               precisions, _origin(decided, source), learning[0])
     run.train(steps_by_style, batches, steps, list(callbacks), progress)
     return TrainingResult(run.float32_model(), run.record(), history, run.stop_reason,
                           run.saved_path)
+
+
+def _origin(decided, source) -> dict:
+    """What a record says of the network a run started from: ``added_to`` (the network and
+    how many styles it had) or ``retuned`` (the network and the styles trained again); a
+    resumed run keeps its file's."""
+    if decided.start == "resume":
+        return {key: decided.record[key] for key in ("added_to", "retuned")
+                if key in decided.record}
+    if decided.start == "add_to":
+        return {"added_to": {"model": _model_name(source), "styles": decided.learning[0]}}
+    if decided.start == "retune":
+        names = modelfile.style_names(decided.record)
+        return {"retuned": {"model": _model_name(source),
+                            "styles": [names[index] for index in decided.learning]}}
+    return {}
 
 
 def _model_name(model) -> str:
@@ -297,9 +325,9 @@ class _Run:
 
     def __init__(self, model, plan: Recipe, history: History, done: int, styles: list, paths,
                  checkpoint, checkpoint_every: int, precisions: list[str],
-                 added_to: dict | None = None, kept: int = 0):
+                 origin: dict | None = None, first_style: int = 0):
         self.model, self.plan, self.history, self.done = model, plan, history, done
-        self.precisions, self.added_to, self.kept = precisions, added_to, kept
+        self.precisions, self.origin, self.first_style = precisions, origin or {}, first_style
         self._export = None
         self.style_names = [Path(style).name if isinstance(style, str | Path) else "<image>"
                             for style in styles]
@@ -321,7 +349,7 @@ class _Run:
                 "style": self.style_names[0], "styles": self.style_names,
                 "photos": self.photo_names,
                 "precisions": self.precisions, "history": self.history.to_dict(),
-                **({"added_to": self.added_to} if self.added_to else {})}
+                **self.origin}
 
     def float32_model(self):
         """The trained network as a float32 one (itself when it trained in float32)."""
@@ -336,7 +364,7 @@ class _Run:
     def picture(self) -> np.ndarray:
         """The first photo as the saved model would paint it now, in the first style it
         trains."""
-        first = np.eye(len(self.style_names), dtype=np.float32)[self.kept] if len(
+        first = np.eye(len(self.style_names), dtype=np.float32)[self.first_style] if len(
             self.style_names) > 1 else None
         inputs = network_inputs(self.preview_photo, first)
         return np.asarray(self.float32_model()(inputs, training=False))[0]

@@ -146,6 +146,42 @@ def test_content_only_and_style_only_objectives(photo_64, starry_64):
     assert style_only.extractor.deepest == "block1_conv1"
 
 
+def test_luminance_loss_compares_the_coarse_light_and_dark(photo_64):
+    photo = photo_64[np.newaxis, :, :52]  # 64 x 52: 16 x 13 blocks
+    luma = photo @ np.array([0.299, 0.587, 0.114], np.float32)
+    blocks = luma.reshape(1, 16, 4, 13, 4).mean(axis=(2, 4))[..., np.newaxis]
+    np.testing.assert_allclose(losses.coarse_luminance(photo), blocks, atol=1e-6)
+    darker = photo * 0.5
+    expected = np.mean((blocks * 0.5 - blocks) ** 2)
+    target = losses.coarse_luminance(photo)
+    assert float(losses.luminance_loss(darker, target)) == pytest.approx(expected, rel=1e-5)
+    assert float(losses.luminance_loss(photo, target)) == 0.0
+    strokes = photo + np.tile([[0.05, -0.05], [-0.05, 0.05]], (32, 26))[..., np.newaxis]
+    assert float(losses.luminance_loss(strokes, target)) < 1e-10  # finer than a block: free
+
+
+def test_the_objective_adds_a_luminance_part_only_when_weighted(photo_64):
+    layers = {"content_layers": ["block2_conv2"]}
+    plain = nstlab.Objective(photo_64, None, **layers)
+    weighted = nstlab.Objective(photo_64, None, luminance_weight=1e3, **layers)
+    assert "luminance" not in plain.part_names
+    assert weighted.part_names == ["content/block2_conv2", "tv", "luminance"]
+    parts = weighted.evaluate(photo_64 * 0.5)
+    target = losses.coarse_luminance(photo_64[np.newaxis])
+    assert parts["luminance"] == pytest.approx(
+        1e3 * float(losses.luminance_loss(photo_64[np.newaxis] * 0.5, target)), rel=1e-5)
+    batched = nstlab.Objective(None, None, batch_content=True, luminance_weight=1e3, **layers)
+    _, batch_parts = batched(photo_64[np.newaxis] * 0.5, content=photo_64[np.newaxis])
+    assert float(batch_parts["luminance"]) == pytest.approx(parts["luminance"], rel=1e-5)
+    history = nstlab.History(["block2_conv2"])
+    history.append({"content/block2_conv2": 1.0, "tv": 0.0, "luminance": 2.0}, 3.0, 0.1)
+    history.append({"content/block2_conv2": 1.0, "tv": 0.0}, 1.0, 0.2)
+    restored = nstlab.History.from_dict(history.to_dict())
+    np.testing.assert_array_equal(restored.luminance, [2.0, 0.0])
+    assert "luminance" in restored.parts()
+    assert "luminance" not in nstlab.History(["block2_conv2"]).to_dict()
+
+
 def test_style_blend_weights_mix_gram_targets(photo_64, starry_64):
     layers = ["block1_conv1"]
     plain = nstlab.Objective(None, starry_64, style_layers=layers)

@@ -83,8 +83,8 @@ def test_a_resume_needs_the_same_number_of_paintings(two_styles, paintings, phot
 
 def test_each_painting_may_have_its_own_loss_weights():
     weights = Recipe(content_weight=[2e4, 2.5e4], style_weight=50).loss_weights(2)
-    assert weights == [{"content_weight": 2e4, "style_weight": 50.0},
-                       {"content_weight": 2.5e4, "style_weight": 50.0}]
+    assert weights == [{"content_weight": 2e4, "style_weight": 50.0, "luminance_weight": 0.0},
+                       {"content_weight": 2.5e4, "style_weight": 50.0, "luminance_weight": 0.0}]
     assert Recipe(content_weight=[3]).checked().content_weight == 3.0  # one is that number
     with pytest.raises(OptionError, match="--content-weight got 3 weights for 2 painting"):
         Recipe(content_weight=(1, 2, 3)).loss_weights(2, flags=True)
@@ -188,6 +188,53 @@ def test_a_style_is_a_name_an_index_or_a_mix(given, weights):
 def test_a_style_the_model_does_not_paint_is_one_line(given, message):
     with pytest.raises(OptionError, match=message):
         style_weights(given, NAMES)
+
+
+def test_a_retuned_style_learns_alone_with_its_new_loss_weights(two_styles, paintings,
+                                                                photo_folder, tmp_path):
+    _, base_path = two_styles
+    base = FastStylizer.load(base_path)
+    path = tmp_path / "retuned.keras"
+    result = train_fast(paintings[1], photo_folder, steps=2, retune=base_path, checkpoint=path,
+                        progress=False, precision="float32", luminance_weight=1e5)
+    assert result.record["retuned"] == {"model": "two.keras", "styles": ["shipwreck"]}
+    assert tuple(result.record["recipe"]["luminance_weight"]) == (0.0, 1e5)
+    assert result.record["styles"] == ["starry_night.jpg", "shipwreck.jpg"]
+    assert result.history.luminance.min() > 0  # every step trained shipwreck, with the loss
+    stylizer = FastStylizer.load(path)
+    before, after = weights_by_layer(base.model), weights_by_layer(stylizer.model)
+    for name, weights in before.items():
+        for old, new in zip(weights, after[name], strict=True):
+            if name.endswith("_norm"):  # starry_night's row kept, shipwreck's trained again
+                np.testing.assert_array_equal(new[0], old[0])
+                assert np.abs(new[1] - old[1]).max() > 0
+            else:
+                np.testing.assert_array_equal(new, old)
+    resumed = train_fast(paintings[1], photo_folder, steps=1, resume=path, progress=False,
+                         precision="float32")
+    assert resumed.record["steps"] == 3 and resumed.record["retuned"]["styles"] == ["shipwreck"]
+    np.testing.assert_array_equal(weights_by_layer(resumed.model)["encode1_norm"][0][0],
+                                  before["encode1_norm"][0][0])
+    with pytest.raises(ModelFileError, match="retunes 1 style.s., and 2 were given"):
+        train_fast(paintings, photo_folder, steps=1, resume=path, progress=False)
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("woman_with_hat", "retune: '.*two.keras' does not paint 'woman_with_hat' \\(it paints "
+                       "starry_night, shipwreck\\)"),
+    ("array", "retune: give the paintings as files"),
+    ("twice", "retune: 'shipwreck' is given twice"),
+])
+def test_retune_names_styles_the_network_paints(two_styles, paintings, photo_folder, given,
+                                                message):
+    _, base_path = two_styles
+    style = {"woman_with_hat": painting_path("woman_with_hat"),
+             "array": np.zeros((32, 32, 3), np.float32),
+             "twice": [paintings[1], paintings[1]]}[given]
+    with pytest.raises(OptionError, match=message):
+        train_fast(style, photo_folder, steps=1, retune=base_path)
+    with pytest.raises(OptionError, match="add_to cannot be combined with retune"):
+        train_fast(paintings[1], photo_folder, steps=1, add_to=base_path, retune=base_path)
 
 
 def test_the_commands_train_several_styles_and_paint_a_mix(tmp_path, paintings, photo_folder,
