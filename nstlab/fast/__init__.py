@@ -16,12 +16,13 @@ loss than an optimised image reaches.
 >>> several = train_fast(["a.jpg", "b.jpg"], "photos/", steps=2000).stylizer  # two styles
 >>> picture = several(photo, style={"a": 0.5, "b": 0.5})                      # or a mix
 >>> four = train_fast("d.jpg", "photos/", add_to="three_paintings", steps=600)  # add a style
+>>> mended = train_fast("b.jpg", "photos/", retune="three.keras", luminance_weight=3e7)
 
 The parts, one concept a module: :mod:`~nstlab.fast.recipe` (the training options and their
 checks, no TensorFlow), :mod:`~nstlab.fast.network` (the transformation network),
 :mod:`~nstlab.fast.photos` (random crops of a folder of photos), :mod:`~nstlab.fast.strategy`
 (``tf.distribute``), :mod:`~nstlab.fast.modelfile` (the saved model and its record),
-:mod:`~nstlab.fast.plan` (what a run will do: resume, add styles, loss weights),
+:mod:`~nstlab.fast.plan` (what a run will do: resume, add or retune styles, loss weights),
 :mod:`~nstlab.fast.training` (:func:`train_fast`), :mod:`~nstlab.fast.stylizer`
 (:class:`FastStylizer`), :mod:`~nstlab.fast.controls` (its size, strength and colour)
 and :mod:`~nstlab.fast.command` (``nstlab train-fast``, ``nstlab fast``).

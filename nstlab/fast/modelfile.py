@@ -9,7 +9,9 @@ file is a nstlab fast-style model and records how it was made::
      "styles": ["starry_night.jpg"], "photos": [...], "history": {...}}
 
 ``styles`` lists the paintings of a multi-style network in the order of its style input
-(files written before it existed paint their one ``style``).
+(files written before it existed paint their one ``style``). A network made from another
+says so: ``added_to`` (styles added to it) or ``retuned`` (some of its styles trained
+again), each naming the network and its own steps, seconds and precisions.
 
 Keras ignores the extra member, so the file also opens with ``keras.saving.load_model``.
 :func:`read_record` reads the record without TensorFlow, so the command line refuses a

@@ -17,7 +17,9 @@ instance norms become conditional, with a scale and offset per style
 styles in turn, step ``k`` training style ``k mod N`` with that style's one-hot weights and
 its own :class:`nstlab.Objective` (one loss network serves them all; each painting may
 have its own content and style weight, :meth:`~nstlab.fast.recipe.Recipe.loss_weights`).
-The history then holds the styles' losses in turn too.
+The history then holds the styles' losses in turn too. A trained network can also learn
+more styles (``add_to``) or some of its styles again (``retune``) with its convolutions
+frozen: only those styles' scales and offsets learn (``make_train_step(learning_styles=)``).
 
 ``precision`` is that of :func:`nstlab.stylize` (:mod:`nstlab.engine.precision`): the
 transformation network and the loss network compute in it, the Gram matrices and losses in
@@ -300,23 +302,25 @@ def train_fast(
 
 
 def _origin(decided, source) -> dict:
-    """What a record says of the network a run started from: ``added_to`` (the network and
-    how many styles it had) or ``retuned`` (the network and the styles trained again); a
-    resumed run keeps its file's."""
+    """What a record says of the network a run started from: ``added_to`` (the network, how
+    many styles it had) or ``retuned`` (the network, the styles trained again), each with the
+    network's own ``steps``, ``seconds`` and ``precisions``; a resumed run keeps its file's."""
     if decided.start == "resume":
         return {key: decided.record[key] for key in ("added_to", "retuned")
                 if key in decided.record}
+    if decided.start is None:
+        return {}
+    network = {"model": _model_name(source), **{key: decided.record.get(key) for key in (
+        "steps", "seconds", "precisions")}}
     if decided.start == "add_to":
-        return {"added_to": {"model": _model_name(source), "styles": decided.learning[0]}}
-    if decided.start == "retune":
-        names = modelfile.style_names(decided.record)
-        return {"retuned": {"model": _model_name(source),
-                            "styles": [names[index] for index in decided.learning]}}
-    return {}
+        return {"added_to": {**network, "styles": decided.learning[0]}}
+    names = modelfile.style_names(decided.record)
+    return {"retuned": {**network, "styles": [names[index] for index in decided.learning]}}
 
 
 def _model_name(model) -> str:
-    """How a record names the network styles were added to: a shipped name, or a file's."""
+    """How a record names the network a run started from (styles added to it, or retuned in
+    it): a shipped name, or a file's."""
     return model if isinstance(model, str) and model in SHIPPED_MODELS else Path(model).name
 
 

@@ -123,7 +123,9 @@ def test_a_style_added_to_a_network_learns_alone(two_styles, paintings, photo_fo
     path = tmp_path / "three.keras"
     result = train_fast(matisse, photo_folder, steps=3, add_to=base_path, checkpoint=path,
                         progress=False, precision="float32", content_weight=5e3)
-    assert result.record["added_to"] == {"model": "two.keras", "styles": 2}
+    assert result.record["added_to"] == {"model": "two.keras", "styles": 2, "steps": 4,
+                                         "seconds": base.record["seconds"],
+                                         "precisions": ["float32"]}
     assert tuple(result.record["recipe"]["content_weight"]) == (1e4, 1e4, 5e3)
     stylizer = FastStylizer.load(path)
     assert stylizer.styles == [*NAMES, "woman_with_hat"] and len(result.history) == 3
@@ -197,7 +199,9 @@ def test_a_retuned_style_learns_alone_with_its_new_loss_weights(two_styles, pain
     path = tmp_path / "retuned.keras"
     result = train_fast(paintings[1], photo_folder, steps=2, retune=base_path, checkpoint=path,
                         progress=False, precision="float32", luminance_weight=1e5)
-    assert result.record["retuned"] == {"model": "two.keras", "styles": ["shipwreck"]}
+    assert result.record["retuned"] == {"model": "two.keras", "styles": ["shipwreck"],
+                                        "steps": 4, "seconds": base.record["seconds"],
+                                        "precisions": ["float32"]}
     assert tuple(result.record["recipe"]["luminance_weight"]) == (0.0, 1e5)
     assert result.record["styles"] == ["starry_night.jpg", "shipwreck.jpg"]
     assert result.history.luminance.min() > 0  # every step trained shipwreck, with the loss
