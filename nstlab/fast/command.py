@@ -55,8 +55,8 @@ RECIPE_FLAGS = {
     "style_weight": ("floats", "beta: weight of the style loss; with several STYLE images, "
                                "one weight or one per image"),
     "tv_weight": ("float", "weight of the total-variation loss"),
-    "luminance_weight": ("floats", "weight of the loss on the photo's coarse light and dark "
-                                   "(default 0); one, or one per STYLE image"),
+    "luminance_weight": ("floats", "weight of the loss on the photo's coarse light and dark; "
+                                   "one, or one per STYLE image"),
     "seed": ("int", "seeds the network's first weights and the crops"),
 }
 
