@@ -131,6 +131,9 @@ class StylizeOptions:
         1.0, "power of the neighbour differences in the total variation: 1 sums their sizes "
              "(keeps edges sharp), 2 their squares as jcjohnson/neural-style does (softens "
              "edges; a smaller sum, so raise tv_weight)", "float", at_least=1)
+    luminance_weight: float = option(
+        0.0, "weight of a loss that keeps the photo's light and dark (its luminance averaged "
+             "over 4 x 4 pixel blocks); 0 leaves it out", "float", at_least=0)
     content_layers: tuple[str, ...] | None = option(
         None, "Keras layer names for the content (default block4_conv2)", "layers",
         metavar="L1,L2")
