@@ -344,37 +344,28 @@ def test_tv_power_reaches_the_loss_through_stylize(photo_64, starry_64):
     assert again.history.tv[0] == pytest.approx(squared.history.tv[0])
 
 
-def test_tv_power_is_a_flag_and_is_checked(pair, tmp_path, capsys):
+@pytest.mark.parametrize(("name", "value", "bad"), [("tv_power", 1.5, "0.5"),
+                                                   ("luminance_weight", 50, "-1")])
+def test_a_loss_option_is_a_flag_and_is_checked(pair, tmp_path, capsys, name, value, bad):
+    flag = "--" + name.replace("_", "-")
     history = tmp_path / "h.json"
     code = main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
-                 "--steps", "1", "--tv-power", "1.5", "--history", str(history), "--quiet"])
+                 "--steps", "1", flag, str(value), "--history", str(history), "--quiet"])
     assert code == 0
-    assert json.loads(history.read_text())["settings"]["tv_power"] == 1.5
+    assert json.loads(history.read_text())["settings"][name] == value
     capsys.readouterr()
-    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "other.png"),
-                 "--tv-power", "0.5"]) == 2
+    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "other.png"), flag, bad]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--tv-power must be" in err
+    assert err.count("\n") == 1 and f"{flag} must be" in err
 
 
-def test_luminance_weight_reaches_the_loss_and_the_flag(photo_64, starry_64, pair, tmp_path,
-                                                        capsys):
+def test_luminance_weight_reaches_the_loss_through_stylize(photo_64, starry_64):
     run = dict(size=32, steps=2, optimizer="adam", init="style", progress=False)
     kept = nstlab.stylize(photo_64, starry_64, luminance_weight=1e3, **run)
     plain = nstlab.stylize(photo_64, starry_64, **run)
     assert kept.history.luminance[0] > 0 and "luminance" in kept.history.parts()
     assert not plain.history.luminance.any() and "luminance" not in plain.history.parts()
     assert kept.settings["luminance_weight"] == 1e3 and plain.settings["luminance_weight"] == 0
-    history = tmp_path / "h.json"
-    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "o.png"), "--size", "32",
-                 "--steps", "1", "--luminance-weight", "50", "--history", str(history),
-                 "--quiet"]) == 0
-    assert json.loads(history.read_text())["settings"]["luminance_weight"] == 50
-    capsys.readouterr()
-    assert main(["stylize", *map(str, pair), "-o", str(tmp_path / "other.png"),
-                 "--luminance-weight", "-1"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--luminance-weight must be" in err
 
 
 def test_init_given_as_an_array(photo_64, starry_64):
