@@ -20,9 +20,10 @@ For a layer with feature map :math:`F` of shape :math:`(HW, C)` (``H*W`` positio
   (:func:`luminance_loss`): the photo's light and dark at a coarse scale, which a content
   loss on VGG features does not hold.
 * Total: :math:`\alpha \sum_l w_l\,\mathrm{content}_l
-  + \beta \sum_l v_l\,\mathrm{style}_l + \gamma\,\mathrm{tv}`
+  + \beta \sum_l v_l\,\mathrm{style}_l + \gamma\,\mathrm{tv} + \lambda\,\mathrm{luminance}`
   with ``content_weight`` :math:`\alpha`, ``style_weight`` :math:`\beta`, ``tv_weight``
-  :math:`\gamma`, and per-layer weights :math:`w_l, v_l` that each sum to 1.
+  :math:`\gamma`, ``luminance_weight`` :math:`\lambda`, and per-layer weights
+  :math:`w_l, v_l` that each sum to 1.
 
 The TensorFlow tutorial divides the Gram matrix the same way, yet its weights (content
 1e4, style 1e-2, TV 30, with VGG19 and content layer ``block5_conv2``) do not carry over:
