@@ -470,14 +470,15 @@ class Objective:
             raise ValueError(f"the extractor does not compute layer {missing[0]!r}")
         self.extractor = extractor
 
+        content_batch = (_as_batch(content) if not self.batch_content and (
+            self.content_layers or self.luminance_weight) else None)
         self.content_targets = {}
-        if self.content_layers and not self.batch_content:
-            content_batch = _as_batch(content)
+        if self.content_layers and content_batch is not None:
             self.extractor.check_size(*content_batch.shape[1:3])
             features = self.extractor(content_batch)
             self.content_targets = {name: features[name] for name in self.content_layers}
-        self.luminance_target = (coarse_luminance(_as_batch(content)) if self.luminance_weight
-                                 and not self.batch_content else None)
+        self.luminance_target = (coarse_luminance(content_batch) if self.luminance_weight
+                                 and content_batch is not None else None)
         self.coarse_layers = []
         self.targets = GramTargets({})
         if self.style_layers:

@@ -82,7 +82,6 @@ def training_plan(given: dict, paintings: list, *, resume=None, add_to=None, ret
                              f"recipe of '{source}' ({shown(getattr(saved, option))}); "
                              f"{label(start, flags)} keeps its recipe")
     styles = len(style_names(record))
-    weights = {key: value for key, value in given.items() if key in PER_STYLE_WEIGHTS}
     if start == "resume":
         check_style_count(record, count, source)
         learning = learning_styles(record)
@@ -90,6 +89,7 @@ def training_plan(given: dict, paintings: list, *, resume=None, add_to=None, ret
         recipe.loss_weights(styles, flags=flags)
         norms_only = bool(record.get("added_to") or record.get("retuned"))
         return TrainingPlan(recipe, styles, learning, norms_only, record, start)
+    weights = {key: value for key, value in given.items() if key in PER_STYLE_WEIGHTS}
     if start == "add_to":
         recipe = saved.adding(styles, count, weights, flags=flags)
         return TrainingPlan(recipe, styles + count, tuple(range(styles, styles + count)), True,

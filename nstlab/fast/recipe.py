@@ -157,11 +157,9 @@ class Recipe:
         more: every field as it is, the loss weights one per painting, the new paintings'
         from ``weights`` (a number, or one per new painting), else the first painting's."""
         old = self.loss_weights(kept)
-        new = Recipe(**{**asdict(self), **{name: weights.get(name, old[0][name])
-                                         for name in PER_STYLE_WEIGHTS}}).loss_weights(
-            added, flags=flags)
-        each = {name: tuple(weight[name] for weight in old + new) for name in PER_STYLE_WEIGHTS}
-        return Recipe(**{**asdict(self), **each}).checked()
+        widened = self._one_weight_each(old + [old[0]] * added)
+        return widened.retuning(kept + added, tuple(range(kept, kept + added)), weights,
+                                flags=flags)
 
     def retuning(self, styles: int, learning: tuple[int, ...], weights: dict, *,
                  flags: bool = False) -> Recipe:
@@ -169,13 +167,18 @@ class Recipe:
         ``learning`` retuned: the loss weights one per painting, those styles' from
         ``weights`` (a number, or one per retuned style, in the order of ``learning``), every
         other as it was."""
-        old = self.loss_weights(styles)
+        each = self.loss_weights(styles)
         given = Recipe(**{**asdict(self), **{name: weights.get(name, tuple(
-            old[index][name] for index in learning)) for name in PER_STYLE_WEIGHTS}})
-        new = given.loss_weights(len(learning), flags=flags)
-        for position, index in enumerate(learning):
-            old[index] = new[position]
-        each = {name: tuple(weight[name] for weight in old) for name in PER_STYLE_WEIGHTS}
+            each[index][name] for index in learning)) for name in PER_STYLE_WEIGHTS}})
+        for index, new in zip(learning, given.loss_weights(len(learning), flags=flags),
+                              strict=True):
+            each[index] = new
+        return self._one_weight_each(each)
+
+    def _one_weight_each(self, weights: list[dict]) -> Recipe:
+        """This recipe with the loss weights ``weights`` (one dict per painting, as
+        :meth:`loss_weights` gives them), checked."""
+        each = {name: tuple(weight[name] for weight in weights) for name in PER_STYLE_WEIGHTS}
         return Recipe(**{**asdict(self), **each}).checked()
 
     def differing(self, given: dict) -> list[str]:
